@@ -1,0 +1,1 @@
+"""Every external system behind a small interface, each with a real and a fake implementation."""

@@ -1,0 +1,183 @@
+"""Application factory: routers, lifespans, dependency injection, error mapping, OpenAPI."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import uuid
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+
+from litestar import Litestar, Request, get
+from litestar.config.compression import CompressionConfig
+from litestar.exceptions import HTTPException
+from litestar.openapi import OpenAPIConfig
+from litestar.openapi.spec import Components, SecurityScheme
+
+from backend.adapters.broker import EmbeddedBroker
+from backend.adapters.clock import Clock, SystemClock
+from backend.adapters.mqtt import BrokerAddress, MessageBus, MqttBus
+from backend.citizen.controllers import CitizenController
+from backend.core.accounts.controllers import AccountController, AuthController
+from backend.core.areas.controllers import AreaController
+from backend.core.audit.controllers import AuditController
+from backend.core.categories import services as categories
+from backend.core.categories.controllers import CategoryController
+from backend.core.notices import flows as notice_flows
+from backend.core.notices.controllers import NoticeController
+from backend.core.outbox.services import OutboxWorker
+from backend.deps import DEPENDENCIES
+from backend.lib import migrations
+from backend.lib.crypto import KeyRing
+from backend.lib.db import Database
+from backend.lib.errors import DomainError
+from backend.lib.http import (
+    domain_error_handler,
+    http_error_handler,
+    internal_error_handler,
+    request_id_middleware,
+)
+from backend.lib.ratelimit import RateLimiter
+from backend.runtime import Runtime
+from backend.settings import Settings
+from backend.tables import ALL_TABLES
+
+log = logging.getLogger("keng")
+
+API_VERSION = "1.0.0"
+EXPIRY_SWEEP_SECONDS = 60
+
+
+@dataclass
+class Overrides:
+    """Parts a test or benchmark may swap: a fake clock or bus, or no background workers."""
+
+    clock: Clock | None = None
+    bus: MessageBus | None = None
+
+
+@get(
+    "/health",
+    operation_id="health",
+    summary="Liveness: the process answers",
+    tags=["system"],
+    include_in_schema=True,
+)
+async def health() -> dict[str, str]:
+    return {"status": "ok"}
+
+
+@get("/ready", operation_id="ready", summary="Readiness: database and broker reachable", tags=["system"])
+async def ready(request: Request) -> dict[str, object]:
+    rt: Runtime = request.app.state.rt
+    db_ok = await rt.db.ping()
+    bus_ok = bool(rt.bus.connected)
+    body: dict[str, object] = {
+        "status": "ok" if db_ok and bus_ok else "unavailable",
+        "database": db_ok,
+        "broker": bus_ok,
+    }
+    if not (db_ok and bus_ok):
+        raise HTTPException(status_code=503, detail="not ready", extra=body)
+    return body
+
+
+def create_app(settings: Settings, overrides: Overrides | None = None) -> Litestar:
+    overrides = overrides or Overrides()
+
+    @contextlib.asynccontextmanager
+    async def lifespan(app: Litestar) -> AsyncIterator[None]:
+        db = Database(settings.effective_database_url)
+        async with db.session(ALL_TABLES):
+            await migrations.migrate(db)
+            keys = KeyRing(settings.effective_keys_dir / "jwt").load_or_create()
+            broker: EmbeddedBroker | None = None
+            bus = overrides.bus
+            mqtt: MqttBus | None = None
+            if bus is None:
+                if settings.mqtt_embedded:
+                    broker = EmbeddedBroker(settings.mqtt_host, settings.mqtt_port)
+                    await broker.start()
+                    address = BrokerAddress(host=broker.host, port=broker.port)
+                else:
+                    address = BrokerAddress.parse(settings.mqtt_url)
+                mqtt = MqttBus(address, client_id=f"keng-server-{uuid.uuid4().hex[:8]}")
+                bus = mqtt
+            rt = Runtime(
+                settings=settings, db=db, clock=overrides.clock or SystemClock(), bus=bus, jwt_keys=keys
+            )
+            app.state.rt = rt
+            app.state.broker = broker
+            app.state.login_limiter = RateLimiter(settings.login_rate_per_minute)
+            await categories.seed_defaults(rt)
+            if mqtt is not None:
+                await mqtt.start()
+            worker = OutboxWorker(rt)
+            app.state.worker = worker
+            sweeper: asyncio.Task[None] | None = None
+            if settings.run_workers:
+                worker.start()
+                sweeper = asyncio.create_task(_sweep_expired(rt), name="expiry-sweeper")
+            try:
+                yield
+            finally:
+                if sweeper:
+                    sweeper.cancel()
+                    with contextlib.suppress(asyncio.CancelledError):
+                        await sweeper
+                await worker.stop()
+                if mqtt is not None:
+                    await mqtt.stop()
+                if broker is not None:
+                    await broker.stop()
+
+    return Litestar(
+        route_handlers=[
+            health,
+            ready,
+            AuthController,
+            AccountController,
+            CitizenController,
+            AreaController,
+            CategoryController,
+            NoticeController,
+            AuditController,
+        ],
+        dependencies=DEPENDENCIES,
+        lifespan=[lifespan],
+        middleware=[request_id_middleware],
+        exception_handlers={
+            DomainError: domain_error_handler,
+            HTTPException: http_error_handler,
+            Exception: internal_error_handler,
+        },
+        compression_config=CompressionConfig(backend="gzip", minimum_size=500, gzip_compress_level=6),
+        openapi_config=openapi_config(),
+        debug=False,
+    )
+
+
+def openapi_config() -> OpenAPIConfig:
+    return OpenAPIConfig(
+        title="Kẻng API",
+        version=API_VERSION,
+        description="Hệ thống thông tin nguồn cấp tỉnh — provincial source-information system for grassroots information.",
+        path="/schema",
+        components=Components(
+            security_schemes={"bearer": SecurityScheme(type="http", scheme="bearer", bearer_format="JWT")}
+        ),
+        security=[{"bearer": []}],
+        use_handler_docstrings=True,
+    )
+
+
+async def _sweep_expired(rt: Runtime) -> None:
+    while True:
+        try:
+            count = await notice_flows.expire_due(rt)
+            if count:
+                log.info("expired %s notices", count)
+        except Exception:
+            log.exception("expiry sweep failed")
+        await asyncio.sleep(EXPIRY_SWEEP_SECONDS)

@@ -1,0 +1,1 @@
+"""Station schedules, programmes, audio, e-board playlists, signed manifests and CAP."""

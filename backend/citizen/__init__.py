@@ -1,0 +1,1 @@
+"""Citizens: anonymous registration today; subscriptions, feed, push and feedback build on it."""

@@ -1,0 +1,383 @@
+"""Logins, token rotation, citizen registration and staff administration.
+
+Refresh tokens rotate on every use and belong to a family; presenting a token that was already
+rotated means it was copied, so the whole family is revoked and the holder must log in again."""
+
+from __future__ import annotations
+
+import secrets
+import uuid
+from dataclasses import dataclass
+from datetime import timedelta
+from typing import Any
+
+from backend.core.accounts.permissions import Actor, Grant, Permission, Role
+from backend.core.accounts.schemas import (
+    AccountList,
+    AccountOut,
+    CitizenRegisterIn,
+    GrantIn,
+    GrantOut,
+    StaffAccountIn,
+    TokenPair,
+)
+from backend.core.accounts.tables import Account, RefreshToken, RoleGrant
+from backend.core.areas import services as areas
+from backend.core.audit import services as audit
+from backend.lib.crypto import DUMMY_PASSWORD_HASH, hash_password, token_digest, verify_password
+from backend.lib.errors import Conflict, NotFound, Unauthorized
+from backend.lib.tokens import decode_access_token, issue_access_token
+from backend.runtime import Runtime
+
+
+@dataclass(frozen=True)
+class ClientInfo:
+    addr: str
+    request_id: str
+
+
+async def _issue(
+    rt: Runtime, account: dict[str, Any], client: ClientInfo, family: uuid.UUID | None = None
+) -> TokenPair:
+    now = rt.clock.now()
+    refresh = secrets.token_urlsafe(32)
+    await RefreshToken.insert(
+        RefreshToken(
+            id=uuid.uuid4(),
+            account=account["id"],
+            family=family or uuid.uuid4(),
+            token_digest=token_digest(refresh),
+            issued_at=now,
+            expires_at=now + timedelta(days=rt.settings.refresh_token_days),
+            client_addr=client.addr,
+        )
+    )
+    minutes = rt.settings.access_token_minutes
+    access = issue_access_token(
+        rt.jwt_keys, subject=str(account["id"]), kind=account["kind"], now=now, minutes=minutes
+    )
+    return TokenPair(
+        access_token=access,
+        refresh_token=refresh,
+        token_type="Bearer",
+        expires_in=minutes * 60,
+        account_id=account["id"],
+    )
+
+
+async def login(rt: Runtime, username: str, password: str, client: ClientInfo) -> TokenPair:
+    account = await Account.select().where(Account.username == username.strip().lower()).first()
+    stored = account["password_hash"] if account and account["password_hash"] else DUMMY_PASSWORD_HASH
+    ok = verify_password(password, stored)
+    if not account or not ok or not account["active"]:
+        raise Unauthorized("invalid_credentials", message_key="error.invalid_credentials")
+    async with rt.db.transaction():
+        pair = await _issue(rt, account, client)
+        actor = Actor(
+            account_id=account["id"],
+            kind=account["kind"],
+            client_addr=client.addr,
+            request_id=client.request_id,
+            username=account["username"],
+        )
+        await audit.record(rt, actor, "auth.login", target_type="account", target_id=str(account["id"]))
+    return pair
+
+
+async def refresh(rt: Runtime, token: str, client: ClientInfo) -> TokenPair:
+    now = rt.clock.now()
+    async with rt.db.transaction():
+        row = await RefreshToken.select().where(RefreshToken.token_digest == token_digest(token)).first()
+        if row is None:
+            raise Unauthorized("token_invalid", message_key="error.token_invalid")
+        if row["used_at"] is not None or row["revoked_at"] is not None:
+            await _revoke_family(rt, row["family"])
+            actor = Actor(
+                account_id=row["account"],
+                kind="unknown",
+                client_addr=client.addr,
+                request_id=client.request_id,
+            )
+            await audit.record(
+                rt,
+                actor,
+                "auth.refresh_reuse",
+                target_type="account",
+                target_id=str(row["account"]),
+                details={"family": str(row["family"])},
+            )
+            reuse = Unauthorized("refresh_reused", message_key="error.refresh_reused")
+        elif row["expires_at"] <= now:
+            raise Unauthorized("token_expired", message_key="error.token_invalid")
+        else:
+            account = await Account.select().where(Account.id == row["account"]).first()
+            if account is None or not account["active"]:
+                raise Unauthorized("token_invalid", message_key="error.token_invalid")
+            # Conditional update: of two concurrent refreshes with the same token, only one rotates.
+            claimed = await (
+                RefreshToken.update({RefreshToken.used_at: now})
+                .where((RefreshToken.id == row["id"]) & RefreshToken.used_at.is_null())
+                .returning(RefreshToken.id)
+            )
+            if not claimed:
+                raise Unauthorized("refresh_reused", message_key="error.refresh_reused")
+            return await _issue(rt, account, client, family=row["family"])
+    # Raised after commit so the family revocation is kept.
+    raise reuse
+
+
+async def logout(rt: Runtime, token: str) -> None:
+    row = await RefreshToken.select().where(RefreshToken.token_digest == token_digest(token)).first()
+    if row is not None:
+        await _revoke_family(rt, row["family"])
+
+
+async def _revoke_family(rt: Runtime, family: uuid.UUID) -> None:
+    await RefreshToken.update({RefreshToken.revoked_at: rt.clock.now()}).where(
+        (RefreshToken.family == family) & RefreshToken.revoked_at.is_null()
+    )
+
+
+async def register_citizen(rt: Runtime, data: CitizenRegisterIn, client: ClientInfo) -> TokenPair:
+    """Anonymous registration by device id; a phone number is optional and never required."""
+    async with rt.db.transaction():
+        if await Account.exists().where(Account.device_id == data.device_id):
+            raise Conflict("device_registered", message_key="error.duplicate", what="device")
+        account = {"id": uuid.uuid4(), "kind": "citizen"}
+        await Account.insert(
+            Account(
+                id=account["id"],
+                kind="citizen",
+                device_id=data.device_id,
+                phone=data.phone,
+                language=data.language,
+                created_at=rt.clock.now(),
+            )
+        )
+        return await _issue(rt, account, client)
+
+
+async def actor_from_token(rt: Runtime, token: str, client: ClientInfo) -> Actor:
+    claims = decode_access_token(rt.jwt_keys, token, now=rt.clock.now())
+    try:
+        account_id = uuid.UUID(claims["sub"])
+    except ValueError as exc:
+        raise Unauthorized("token_invalid", message_key="error.token_invalid") from exc
+    return await actor_for_account(rt, account_id, client)
+
+
+async def actor_for_account(rt: Runtime, account_id: uuid.UUID, client: ClientInfo) -> Actor:
+    """The principal of an account with its current grants (revocations take effect at once)."""
+    account = (
+        await Account.select(Account.id, Account.kind, Account.username, Account.active)
+        .where(Account.id == account_id)
+        .first()
+    )
+    if account is None or not account["active"]:
+        raise Unauthorized("token_invalid", message_key="error.token_invalid")
+    grants = await RoleGrant.select(RoleGrant.role, RoleGrant.area, RoleGrant.area.path).where(
+        RoleGrant.account == account_id
+    )
+    return Actor(
+        account_id=account_id,
+        kind=account["kind"],
+        username=account["username"],
+        grants=tuple(
+            Grant(role=Role(g["role"]), area_code=g["area"], area_path=g["area.path"]) for g in grants
+        ),
+        client_addr=client.addr,
+        request_id=client.request_id,
+    )
+
+
+async def _grants_out(account_ids: list[uuid.UUID]) -> dict[uuid.UUID, list[GrantOut]]:
+    rows = await RoleGrant.select(
+        RoleGrant.id, RoleGrant.account, RoleGrant.role, RoleGrant.area, RoleGrant.area.name
+    ).where(RoleGrant.account.is_in(account_ids or [uuid.uuid4()]))
+    out: dict[uuid.UUID, list[GrantOut]] = {}
+    for r in rows:
+        out.setdefault(r["account"], []).append(
+            GrantOut(id=r["id"], role=r["role"], area_code=r["area"], area_name=r["area.name"])
+        )
+    return out
+
+
+def _account_out(row: dict[str, Any], grants: list[GrantOut]) -> AccountOut:
+    return AccountOut(
+        id=row["id"],
+        kind=row["kind"],
+        username=row["username"],
+        full_name=row["full_name"],
+        active=row["active"],
+        created_at=row["created_at"],
+        grants=grants,
+    )
+
+
+async def get_account(rt: Runtime, actor: Actor, account_id: uuid.UUID) -> AccountOut:
+    if account_id != actor.account_id:
+        actor.require(Permission.ACCOUNT_MANAGE)
+    row = await Account.select().where(Account.id == account_id).first()
+    if row is None:
+        raise NotFound("account")
+    return _account_out(row, (await _grants_out([account_id])).get(account_id, []))
+
+
+async def list_staff(rt: Runtime, actor: Actor) -> AccountList:
+    actor.require(Permission.ACCOUNT_MANAGE)
+    rows = await Account.select().where(Account.kind == "staff").order_by(Account.username)
+    grants = await _grants_out([r["id"] for r in rows])
+    return AccountList(items=[_account_out(r, grants.get(r["id"], [])) for r in rows])
+
+
+async def create_staff(rt: Runtime, actor: Actor, data: StaffAccountIn) -> AccountOut:
+    used = actor.require(Permission.ACCOUNT_MANAGE)
+    username = data.username.lower()
+    await areas.paths_for(rt, [g.area_code for g in data.grants], field="grants.area_code")
+    async with rt.db.transaction():
+        if await Account.exists().where(Account.username == username):
+            raise Conflict("username_taken", message_key="error.duplicate", what="account")
+        account_id = uuid.uuid4()
+        await Account.insert(
+            Account(
+                id=account_id,
+                kind="staff",
+                username=username,
+                password_hash=hash_password(data.password),
+                full_name=data.full_name,
+                phone=data.phone,
+                created_at=rt.clock.now(),
+            )
+        )
+        for g in data.grants:
+            await _add_grant(rt, account_id, g, actor)
+        await audit.record(
+            rt,
+            actor,
+            "account.create",
+            target_type="account",
+            target_id=str(account_id),
+            grant=used,
+            details={"username": username, "grants": [[g.role.value, g.area_code] for g in data.grants]},
+        )
+    return await get_account(rt, actor, account_id)
+
+
+async def _add_grant(rt: Runtime, account_id: uuid.UUID, grant: GrantIn, actor: Actor) -> uuid.UUID:
+    exists = await RoleGrant.exists().where(
+        (RoleGrant.account == account_id)
+        & (RoleGrant.role == grant.role.value)
+        & (RoleGrant.area == grant.area_code)
+    )
+    if exists:
+        raise Conflict("grant_exists", message_key="error.duplicate", what="resource")
+    grant_id = uuid.uuid4()
+    await RoleGrant.insert(
+        RoleGrant(
+            id=grant_id,
+            account=account_id,
+            role=grant.role.value,
+            area=grant.area_code,
+            granted_by=actor.account_id,
+            created_at=rt.clock.now(),
+        )
+    )
+    return grant_id
+
+
+async def add_grant(rt: Runtime, actor: Actor, account_id: uuid.UUID, grant: GrantIn) -> AccountOut:
+    used = actor.require(Permission.ACCOUNT_MANAGE)
+    await areas.paths_for(rt, [grant.area_code], field="area_code")
+    async with rt.db.transaction():
+        if not await Account.exists().where(Account.id == account_id):
+            raise NotFound("account")
+        grant_id = await _add_grant(rt, account_id, grant, actor)
+        await audit.record(
+            rt,
+            actor,
+            "account.grant",
+            target_type="account",
+            target_id=str(account_id),
+            grant=used,
+            details={"grant_id": str(grant_id), "role": grant.role.value, "area": grant.area_code},
+        )
+    return await get_account(rt, actor, account_id)
+
+
+async def revoke_grant(rt: Runtime, actor: Actor, account_id: uuid.UUID, grant_id: uuid.UUID) -> AccountOut:
+    used = actor.require(Permission.ACCOUNT_MANAGE)
+    async with rt.db.transaction():
+        deleted = (
+            await RoleGrant.delete()
+            .where((RoleGrant.id == grant_id) & (RoleGrant.account == account_id))
+            .returning(RoleGrant.role, RoleGrant.area)
+        )
+        if not deleted:
+            raise NotFound("resource")
+        await audit.record(
+            rt,
+            actor,
+            "account.revoke",
+            target_type="account",
+            target_id=str(account_id),
+            grant=used,
+            details={"grant_id": str(grant_id), "role": deleted[0]["role"], "area": deleted[0]["area"]},
+        )
+    return await get_account(rt, actor, account_id)
+
+
+async def set_active(rt: Runtime, actor: Actor, account_id: uuid.UUID, active: bool) -> AccountOut:
+    used = actor.require(Permission.ACCOUNT_MANAGE)
+    async with rt.db.transaction():
+        rows = (
+            await Account.update({Account.active: active})
+            .where(Account.id == account_id)
+            .returning(Account.id)
+        )
+        if not rows:
+            raise NotFound("account")
+        if not active:
+            await RefreshToken.update({RefreshToken.revoked_at: rt.clock.now()}).where(
+                (RefreshToken.account == account_id) & RefreshToken.revoked_at.is_null()
+            )
+        await audit.record(
+            rt,
+            actor,
+            "account.activate" if active else "account.deactivate",
+            target_type="account",
+            target_id=str(account_id),
+            grant=used,
+        )
+    return await get_account(rt, actor, account_id)
+
+
+async def ensure_staff(
+    rt: Runtime, username: str, password: str, full_name: str, grants: list[GrantIn]
+) -> bool:
+    """Create a staff account if missing (CLI and demo data); returns True when created."""
+    if await Account.exists().where(Account.username == username):
+        return False
+    system = Actor.system("bootstrap")
+    async with rt.db.transaction():
+        account_id = uuid.uuid4()
+        await Account.insert(
+            Account(
+                id=account_id,
+                kind="staff",
+                username=username,
+                full_name=full_name,
+                password_hash=hash_password(password),
+                created_at=rt.clock.now(),
+            )
+        )
+        for g in grants:
+            await _add_grant(rt, account_id, g, system)
+        await audit.record(
+            rt,
+            system,
+            "account.create",
+            target_type="account",
+            target_id=str(account_id),
+            details={"username": username, "grants": [[g.role.value, g.area_code] for g in grants]},
+        )
+    return True

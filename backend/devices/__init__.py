@@ -1,0 +1,1 @@
+"""Loudspeaker clusters, e-boards and receivers over MQTT."""

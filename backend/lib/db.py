@@ -1,0 +1,113 @@
+"""Database access shared by every domain: one engine per process, bound to all tables.
+
+Piccolo normally finds its engine through a ``piccolo_conf`` module. Kẻng binds the engine
+explicitly instead, so one process (the test suite) can run the same code against SQLite and
+PostgreSQL one after the other.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import AsyncIterator, Iterable, Sequence
+from pathlib import Path
+from typing import Any, Literal
+from urllib.parse import unquote, urlparse
+
+from piccolo.engine.base import Engine
+from piccolo.engine.postgres import PostgresEngine
+from piccolo.engine.sqlite import SQLiteEngine, TransactionType
+from piccolo.querystring import QueryString
+from piccolo.table import Table
+
+Dialect = Literal["sqlite", "postgres"]
+
+
+def sqlite_path(url: str) -> Path:
+    """``sqlite:///relative/file.db`` or ``sqlite:////absolute/file.db`` → a path."""
+    prefix = "sqlite:///"
+    if not url.startswith(prefix):
+        raise ValueError(f"not a sqlite URL: {url}")
+    return Path(unquote(url[len(prefix) :]))
+
+
+def postgres_config(url: str) -> dict[str, Any]:
+    """asyncpg accepts ``postgres://`` and ``postgresql://`` DSNs as they are."""
+    parsed = urlparse(url)
+    if parsed.scheme not in {"postgres", "postgresql"}:
+        raise ValueError(f"not a postgres URL: {url}")
+    return {"dsn": url}
+
+
+class Database:
+    """The process's database: engine, dialect and the few primitives Piccolo lacks."""
+
+    def __init__(self, url: str) -> None:
+        self.url = url
+        self.engine: Engine
+        if url.startswith("sqlite:"):
+            path = sqlite_path(url)
+            self.dialect: Dialect = "sqlite"
+            # A generous busy timeout: SQLite serialises writers, and a writer must wait, not fail.
+            self.engine = SQLiteEngine(path=str(path), timeout=30)
+            self.path: Path | None = path
+        elif url.startswith(("postgres:", "postgresql:")):
+            self.dialect = "postgres"
+            self.engine = PostgresEngine(config=postgres_config(url))
+            self.path = None
+        else:
+            raise ValueError(f"unsupported database URL {url!r}: use sqlite:///… or postgres://…")
+
+    def bind(self, tables: Iterable[type[Table]]) -> None:
+        for table in tables:
+            table._meta.db = self.engine
+
+    async def connect(self) -> None:
+        if self.dialect == "sqlite":
+            assert self.path is not None
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            # WAL lets readers proceed while one writer commits; it persists in the file.
+            await self.execute("PRAGMA journal_mode=WAL")
+        else:
+            assert isinstance(self.engine, PostgresEngine)
+            await self.engine.start_connection_pool(min_size=1, max_size=20)
+
+    async def close(self) -> None:
+        if isinstance(self.engine, PostgresEngine):
+            await self.engine.close_connection_pool()
+
+    def transaction(self) -> Any:
+        """A write transaction. On SQLite it takes the write lock up front (``BEGIN IMMEDIATE``)
+        so two writers never deadlock upgrading a read lock."""
+        if isinstance(self.engine, SQLiteEngine):
+            return self.engine.transaction(transaction_type=TransactionType.immediate)
+        return self.engine.transaction()
+
+    async def fetch(self, sql: str, *args: Any) -> list[dict[str, Any]]:
+        """Run SQL with ``{}`` placeholders (Piccolo's) inside the current transaction, if any."""
+        rows = await self.engine.run_querystring(QueryString(sql, *args))
+        return list(rows or [])
+
+    async def fetchval(self, sql: str, *args: Any) -> Any:
+        rows = await self.fetch(sql, *args)
+        if not rows:
+            return None
+        return next(iter(rows[0].values()))
+
+    async def execute(self, sql: str, *args: Any) -> None:
+        await self.engine.run_querystring(QueryString(sql, *args))
+
+    async def ping(self) -> bool:
+        try:
+            return await self.fetchval("SELECT 1 AS ok") == 1
+        except Exception:
+            return False
+
+    @contextlib.asynccontextmanager
+    async def session(self, tables: Sequence[type[Table]]) -> AsyncIterator[Database]:
+        """Bind, connect and close: the lifespan of a process or a test."""
+        self.bind(tables)
+        await self.connect()
+        try:
+            yield self
+        finally:
+            await self.close()

@@ -1,0 +1,100 @@
+"""User-facing text, Vietnamese first.
+
+Every message shown to a person has a key and a Vietnamese text; other languages are optional and
+fall back to Vietnamese. Text is kept in Unicode NFC so diacritics compare and sort consistently.
+"""
+
+from __future__ import annotations
+
+import unicodedata
+from typing import Any
+
+DEFAULT_LANGUAGE = "vi"
+
+MESSAGES: dict[str, dict[str, str]] = {
+    "error.validation": {"vi": "Dữ liệu không hợp lệ.", "en": "The request is not valid."},
+    "error.bad_request": {"vi": "Yêu cầu không hợp lệ.", "en": "Bad request."},
+    "error.unauthorized": {"vi": "Cần đăng nhập.", "en": "Authentication required."},
+    "error.invalid_credentials": {
+        "vi": "Tên đăng nhập hoặc mật khẩu không đúng.",
+        "en": "Wrong username or password.",
+    },
+    "error.token_invalid": {
+        "vi": "Mã truy cập không hợp lệ hoặc đã hết hạn.",
+        "en": "Token invalid or expired.",
+    },
+    "error.refresh_reused": {
+        "vi": "Mã làm mới đã được dùng; mọi phiên liên quan đã bị thu hồi.",
+        "en": "Refresh token reused; the whole session family was revoked.",
+    },
+    "error.forbidden": {"vi": "Bạn không có quyền thực hiện thao tác này.", "en": "You may not do this."},
+    "error.out_of_area": {
+        "vi": "Thao tác nằm ngoài địa bàn bạn được phân quyền.",
+        "en": "This is outside the areas you are responsible for.",
+    },
+    "error.not_found": {"vi": "Không tìm thấy {what}.", "en": "{what} not found."},
+    "error.conflict": {"vi": "Xung đột dữ liệu: {reason}", "en": "Conflict: {reason}"},
+    "error.notice_state": {
+        "vi": "Bản tin đang ở trạng thái “{state}”, không thể {action}.",
+        "en": "The notice is {state}; it cannot be {action}.",
+    },
+    "error.stale_version": {
+        "vi": "Bản tin đã được người khác thay đổi (phiên bản {current}); hãy tải lại.",
+        "en": "Someone else changed the notice (now version {current}); reload it.",
+    },
+    "error.rate_limited": {
+        "vi": "Quá nhiều yêu cầu; vui lòng thử lại sau.",
+        "en": "Too many requests; try again later.",
+    },
+    "error.internal": {"vi": "Lỗi hệ thống; đã ghi nhận.", "en": "Internal error; it has been logged."},
+    "error.method_not_allowed": {"vi": "Phương thức không được hỗ trợ.", "en": "Method not allowed."},
+    "error.duplicate": {"vi": "{what} đã tồn tại.", "en": "{what} already exists."},
+}
+
+NOUNS: dict[str, dict[str, str]] = {
+    "area": {"vi": "địa bàn", "en": "Area"},
+    "account": {"vi": "tài khoản", "en": "Account"},
+    "notice": {"vi": "bản tin", "en": "Notice"},
+    "category": {"vi": "lĩnh vực", "en": "Category"},
+    "resource": {"vi": "tài nguyên", "en": "Resource"},
+    "device": {"vi": "thiết bị", "en": "Device"},
+}
+
+
+def nfc(text: str) -> str:
+    return unicodedata.normalize("NFC", text)
+
+
+def fold(text: str) -> str:
+    """Lower-case without diacritics, for search and sorting that users expect to ignore accents.
+
+    ``đ`` has no decomposition in Unicode, so it is mapped by hand."""
+    decomposed = unicodedata.normalize("NFD", text.lower())
+    stripped = "".join(ch for ch in decomposed if unicodedata.category(ch) != "Mn")
+    return stripped.replace("đ", "d")
+
+
+def pick_language(accept_language: str | None) -> str:
+    if not accept_language:
+        return DEFAULT_LANGUAGE
+    for part in accept_language.split(","):
+        tag = part.split(";")[0].strip().lower()
+        base = tag.split("-")[0]
+        if base in {"vi", "en"}:
+            return base
+    return DEFAULT_LANGUAGE
+
+
+def translate(key: str, language: str = DEFAULT_LANGUAGE, **params: Any) -> str:
+    texts = MESSAGES.get(key)
+    if texts is None:
+        return key
+    template = texts.get(language) or texts[DEFAULT_LANGUAGE]
+    localized = {
+        k: NOUNS[v].get(language, NOUNS[v]["vi"]) if isinstance(v, str) and v in NOUNS else v
+        for k, v in params.items()
+    }
+    try:
+        return template.format(**localized)
+    except (KeyError, IndexError):
+        return template

@@ -1,0 +1,1 @@
+"""Schema migrations, applied in name order by ``backend.lib.migrations``."""

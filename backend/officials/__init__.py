@@ -1,0 +1,1 @@
+"""Provincial and commune staff work: feedback queues, reports and the web console."""

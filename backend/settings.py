@@ -1,0 +1,160 @@
+"""Runtime configuration.
+
+This is the only module that reads the environment. Everything else receives a :class:`Settings`
+instance, so tests can build one per database/broker without touching ``os.environ``.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass, field, fields, replace
+from pathlib import Path
+from typing import Any
+
+DEFAULT_DATA_DIR = Path("keng-data")
+
+
+@dataclass(frozen=True)
+class Setting:
+    """Documentation of one ``KENG_*`` variable, used by ``keng serve --help`` and the README."""
+
+    env: str
+    help: str
+
+
+def _meta(env: str, help_text: str) -> dict[str, Setting]:
+    return {"setting": Setting(env=env, help=help_text)}
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Every knob of a Kẻng process. Defaults give the embedded, nothing-to-install setup."""
+
+    data_dir: Path = field(
+        default=DEFAULT_DATA_DIR,
+        metadata=_meta("KENG_DATA_DIR", "Folder for the SQLite file, keys and media (default ./keng-data)."),
+    )
+    database_url: str = field(
+        default="",
+        metadata=_meta(
+            "KENG_DATABASE_URL",
+            "sqlite:///path/to/file.db (default: <data dir>/keng.db) or postgres://user@host:5432/db.",
+        ),
+    )
+    mqtt_url: str = field(
+        default="embedded",
+        metadata=_meta(
+            "KENG_MQTT_URL",
+            "'embedded' (default: a broker inside this process) or mqtt://[user:pass@]host:port.",
+        ),
+    )
+    mqtt_host: str = field(
+        default="127.0.0.1",
+        metadata=_meta("KENG_MQTT_HOST", "Address the embedded broker listens on (default 127.0.0.1)."),
+    )
+    mqtt_port: int = field(
+        default=1883,
+        metadata=_meta("KENG_MQTT_PORT", "Port of the embedded broker (default 1883; 0 picks a free port)."),
+    )
+    host: str = field(default="127.0.0.1", metadata=_meta("KENG_HOST", "HTTP listen address."))
+    port: int = field(default=8000, metadata=_meta("KENG_PORT", "HTTP listen port."))
+    keys_dir: Path | None = field(
+        default=None,
+        metadata=_meta(
+            "KENG_KEYS_DIR", "Folder for signing keys (default <data dir>/keys); never commit it."
+        ),
+    )
+    province_code: str = field(
+        default="38",
+        metadata=_meta(
+            "KENG_PROVINCE_CODE", "Official code of the province this instance serves (38 = Thanh Hóa)."
+        ),
+    )
+    access_token_minutes: int = field(
+        default=15, metadata=_meta("KENG_ACCESS_TOKEN_MINUTES", "Lifetime of an access token.")
+    )
+    refresh_token_days: int = field(
+        default=30, metadata=_meta("KENG_REFRESH_TOKEN_DAYS", "Lifetime of a refresh token.")
+    )
+    run_workers: bool = field(
+        default=True,
+        metadata=_meta("KENG_RUN_WORKERS", "Run the outbox worker inside the server process (1/0)."),
+    )
+    worker_poll_seconds: float = field(
+        default=1.0,
+        metadata=_meta("KENG_WORKER_POLL_SECONDS", "How often an idle outbox worker looks for work."),
+    )
+    login_rate_per_minute: int = field(
+        default=20,
+        metadata=_meta("KENG_LOGIN_RATE_PER_MINUTE", "Login attempts allowed per client address per minute."),
+    )
+    log_level: str = field(default="INFO", metadata=_meta("KENG_LOG_LEVEL", "DEBUG, INFO, WARNING or ERROR."))
+
+    @property
+    def effective_database_url(self) -> str:
+        return self.database_url or f"sqlite:///{(self.data_dir / 'keng.db').as_posix()}"
+
+    @property
+    def effective_keys_dir(self) -> Path:
+        return self.keys_dir or self.data_dir / "keys"
+
+    @property
+    def media_dir(self) -> Path:
+        return self.data_dir / "media"
+
+    @property
+    def mqtt_embedded(self) -> bool:
+        return self.mqtt_url == "embedded"
+
+    @classmethod
+    def from_env(cls, environ: Mapping[str, str] | None = None, **overrides: Any) -> Settings:
+        """Build settings from ``KENG_*`` variables; explicit overrides (CLI flags) win."""
+        env = os.environ if environ is None else environ
+        values: dict[str, Any] = {}
+        for f in fields(cls):
+            setting: Setting = f.metadata["setting"]
+            raw = env.get(setting.env)
+            if raw is None or raw == "":
+                continue
+            values[f.name] = _convert(f.type, raw, setting.env)
+        values.update({k: v for k, v in overrides.items() if v is not None})
+        return cls(**values)
+
+    def with_(self, **changes: Any) -> Settings:
+        return replace(self, **changes)
+
+    @classmethod
+    def documented(cls) -> list[tuple[str, str, str]]:
+        """(variable, default, help) for every setting, for help texts and docs."""
+        out = []
+        for f in fields(cls):
+            setting: Setting = f.metadata["setting"]
+            out.append((setting.env, str(f.default), setting.help))
+        return out
+
+
+def test_urls(environ: Mapping[str, str] | None = None) -> tuple[str | None, str | None]:
+    """The optional PostgreSQL and Mosquitto URLs the test suite also runs against."""
+    env = os.environ if environ is None else environ
+    return env.get("KENG_TEST_DATABASE_URL") or None, env.get("KENG_TEST_MQTT_URL") or None
+
+
+def _convert(type_name: Any, raw: str, env_name: str) -> Any:
+    kind = str(type_name)
+    try:
+        if kind == "bool":
+            if raw.lower() in {"1", "true", "yes", "on"}:
+                return True
+            if raw.lower() in {"0", "false", "no", "off"}:
+                return False
+            raise ValueError(raw)
+        if kind == "int":
+            return int(raw)
+        if kind == "float":
+            return float(raw)
+        if "Path" in kind:
+            return Path(raw)
+    except ValueError as exc:
+        raise SystemExit(f"{env_name}={raw!r} is not a valid {kind}") from exc
+    return raw

@@ -1,0 +1,1 @@
+"""The offline sync protocol for commune officials; it reads ``core.changes``."""

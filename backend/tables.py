@@ -1,0 +1,26 @@
+"""Every table of the application, in dependency order (parents before children)."""
+
+from piccolo.table import Table
+
+from backend.core.accounts.tables import Account, RefreshToken, RoleGrant
+from backend.core.areas.tables import Area
+from backend.core.audit.tables import AuditEntry
+from backend.core.categories.tables import Category
+from backend.core.changes.tables import ChangeArea, ChangeCounter, ChangeLog
+from backend.core.notices.tables import Notice, NoticeTarget
+from backend.core.outbox.tables import OutboxMessage
+
+ALL_TABLES: list[type[Table]] = [
+    Area,
+    Account,
+    RoleGrant,
+    RefreshToken,
+    Category,
+    Notice,
+    NoticeTarget,
+    AuditEntry,
+    OutboxMessage,
+    ChangeCounter,
+    ChangeLog,
+    ChangeArea,
+]
