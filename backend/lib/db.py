@@ -66,7 +66,7 @@ class Database:
             assert self.path is not None
             self.path.parent.mkdir(parents=True, exist_ok=True)
             # WAL lets readers proceed while one writer commits; it persists in the file.
-            await self.execute("PRAGMA journal_mode=WAL")
+            await self.execute_ddl("PRAGMA journal_mode=WAL")
         else:
             assert isinstance(self.engine, PostgresEngine)
             await self.engine.start_connection_pool(min_size=1, max_size=20)
@@ -95,6 +95,11 @@ class Database:
 
     async def execute(self, sql: str, *args: Any) -> None:
         await self.engine.run_querystring(QueryString(sql, *args))
+
+    async def execute_ddl(self, sql: str) -> None:
+        """Run a statement verbatim: DDL contains literals such as ``'{}'`` that must not be
+        read as placeholders."""
+        await self.engine.run_ddl(sql)
 
     async def ping(self) -> bool:
         try:

@@ -42,7 +42,7 @@ def discover() -> list[Migration]:
 
 
 async def applied(db: Database) -> list[str]:
-    await db.execute(_LEDGER_DDL)
+    await db.execute_ddl(_LEDGER_DDL)
     rows = await db.fetch('SELECT "id" FROM "keng_migration" ORDER BY "id"')
     return [row["id"] for row in rows]
 
@@ -58,7 +58,7 @@ async def migrate(db: Database, *, target: str | None = None) -> list[str]:
             continue
         async with db.transaction():
             for statement in migration.ddl(db.dialect):
-                await db.execute(statement)
+                await db.execute_ddl(statement)
             forwards = getattr(migration.module, "forwards", None)
             if forwards is not None:
                 await forwards(db)
