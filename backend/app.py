@@ -34,6 +34,7 @@ from backend.lib.db import Database
 from backend.lib.errors import DomainError
 from backend.lib.http import (
     domain_error_handler,
+    errors,
     http_error_handler,
     internal_error_handler,
     request_id_middleware,
@@ -68,7 +69,13 @@ async def health() -> dict[str, str]:
     return {"status": "ok"}
 
 
-@get("/ready", operation_id="ready", summary="Readiness: database and broker reachable", tags=["system"])
+@get(
+    "/ready",
+    operation_id="ready",
+    summary="Readiness: database and broker reachable",
+    tags=["system"],
+    responses=errors(503),
+)
 async def ready(request: Request) -> dict[str, object]:
     rt: Runtime = request.app.state.rt
     db_ok = await rt.db.ping()

@@ -111,6 +111,8 @@ def http_error_handler(request: Request, exc: HTTPException) -> Response[ErrorBo
         ] or exc.detail
     elif isinstance(exc, NotAuthorizedException):
         details = None
+    elif isinstance(exc.extra, dict):
+        details = exc.extra
     headers = dict(exc.headers or {})
     return _error_response(request, status, code, key, details, headers, what="resource")
 
@@ -132,6 +134,7 @@ def errors(*statuses: int) -> dict[int, ResponseSpec]:
         409: "Conflict with the current state (wrong lifecycle state, stale row_version, duplicate)",
         422: "Well-formed but breaks a rule; details name each field and why",
         429: "Too many requests; see Retry-After",
+        503: "A dependency (database or broker) is unreachable",
     }
     return {
         s: ResponseSpec(data_container=ErrorBody, description=descriptions[s], generate_examples=False)

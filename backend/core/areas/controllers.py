@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from litestar import Controller, get, post
-from litestar.params import Body, Parameter
+from litestar import Controller, Request, get, post
+from litestar.params import Parameter
 
 from backend.core.areas import services
 from backend.core.areas.schemas import AreaList, AreaOut, ImportResult
@@ -59,11 +59,10 @@ class AreaController(Controller):
         responses=errors(400, 401, 403, 422),
         status_code=200,
     )
-    async def import_csv(
-        self, rt: RuntimeDep, actor: ActorDep, data: Annotated[bytes, Body(media_type="text/csv")]
-    ) -> ImportResult:
+    async def import_csv(self, request: Request, rt: RuntimeDep, actor: ActorDep) -> ImportResult:
+        """The request body is UTF-8 CSV (``Content-Type: text/csv``) with a header row."""
         try:
-            text = data.decode("utf-8")
+            text = (await request.body()).decode("utf-8")
         except UnicodeDecodeError as exc:
             raise BadRequest(
                 "bad_encoding", details={"field": "body", "reason": "CSV must be UTF-8"}

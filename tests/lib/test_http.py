@@ -1,0 +1,113 @@
+"""The HTTP contract every endpoint shares: error envelope, request ids, statuses, guards."""
+
+import json
+
+import pytest
+
+from backend.cli import openapi_document
+
+PUBLIC_OPERATIONS = {
+    "health",
+    "ready",
+    "login",
+    "refreshToken",
+    "logout",
+    "registerCitizen",
+    "listAreas",
+    "getArea",
+    "listAreaChildren",
+    "listAreaAncestors",
+    "listCategories",
+}
+
+
+def _operations():
+    document = json.loads(openapi_document())
+    for path, ops in document["paths"].items():
+        for method, op in ops.items():
+            yield method.upper(), path, op["operationId"]
+
+
+async def test_error_envelope_and_request_id(client):
+    response = await client.get("/api/v1/notices", headers={"X-Request-ID": "trace-123"})
+    assert response.status_code == 401
+    assert response.headers["x-request-id"] == "trace-123"
+    body = response.json()
+    assert set(body) == {"error"}
+    assert body["error"]["code"] == "unauthorized"
+    assert body["error"]["message"] == "Cần đăng nhập."
+
+
+async def test_messages_follow_accept_language(client):
+    response = await client.get("/api/v1/notices", headers={"Accept-Language": "en-US,en;q=0.9"})
+    assert response.json()["error"]["message"] == "Authentication required."
+
+
+async def test_request_id_generated_when_absent(client):
+    response = await client.get("/health")
+    assert len(response.headers["x-request-id"]) == 32
+
+
+async def test_unknown_route_is_json_404(client):
+    response = await client.get("/api/v1/nothing-here")
+    assert response.status_code == 404
+    assert response.json()["error"]["code"] == "not_found"
+
+
+async def test_wrong_method_is_json_405(client):
+    response = await client.delete("/api/v1/categories")
+    assert response.status_code == 405
+    assert response.json()["error"]["code"] == "method_not_allowed"
+
+
+async def test_malformed_json_is_400_and_names_nothing_internal(client):
+    response = await client.post(
+        "/api/v1/auth/login", content=b"{not json", headers={"content-type": "application/json"}
+    )
+    assert response.status_code == 400
+    body = response.json()
+    assert body["error"]["code"] == "bad_request"
+    assert body["error"]["message"] == "Yêu cầu không hợp lệ."
+    assert "Traceback" not in response.text
+
+
+async def test_unknown_field_is_rejected(client):
+    response = await client.post(
+        "/api/v1/auth/login", json={"username": "a", "password": "b", "pasword": "c"}
+    )
+    assert response.status_code == 400
+    assert "pasword" in json.dumps(response.json()["error"]["details"])
+
+
+PRIVATE = [op for op in _operations() if op[2] not in PUBLIC_OPERATIONS]
+
+
+@pytest.mark.parametrize(("method", "path", "operation_id"), PRIVATE, ids=[op[2] for op in PRIVATE])
+async def test_every_private_endpoint_requires_a_token(client, method, path, operation_id):
+    concrete = (
+        path.replace("{notice_id}", "00000000-0000-0000-0000-000000000000")
+        .replace("{account_id}", "00000000-0000-0000-0000-000000000000")
+        .replace("{grant_id}", "00000000-0000-0000-0000-000000000000")
+        .replace("{code}", "38")
+    )
+    response = await client.request(method, concrete, json={} if method in {"POST", "PUT", "PATCH"} else None)
+    assert response.status_code == 401, f"{method} {path} answered {response.status_code} without a token"
+
+
+def test_public_operations_are_exactly_the_intended_ones():
+    ids = {op for _, _, op in _operations()}
+    assert ids >= PUBLIC_OPERATIONS
+
+
+async def test_internal_errors_hide_details(client, monkeypatch):
+    from backend.core.categories import services
+
+    async def broken(*args, **kwargs):
+        raise RuntimeError("secret database detail")
+
+    monkeypatch.setattr(services, "list_categories", broken)
+    response = await client.get("/api/v1/categories")
+    assert response.status_code == 500
+    assert response.json()["error"]["code"] == "internal_error"
+    assert "secret" not in response.text
+    assert response.json()["error"]["details"]["request_id"] == response.headers["x-request-id"]
