@@ -2,11 +2,9 @@
 
 from __future__ import annotations
 
-from typing import Annotated
-
 from litestar import Request
 from litestar.di import Provide
-from litestar.params import Dependency
+from litestar.params import SkipValidation
 
 from backend.core.accounts import services as accounts
 from backend.core.accounts.permissions import Actor
@@ -41,6 +39,6 @@ DEPENDENCIES = {
 
 # Injected objects are the process's own, not client input: Litestar must pass them through as they
 # are instead of re-validating (and copying) them on every request.
-RuntimeDep = Annotated[Runtime, Dependency(skip_validation=True)]
-ActorDep = Annotated[Actor, Dependency(skip_validation=True)]
-ClientDep = Annotated[ClientInfo, Dependency(skip_validation=True)]
+RuntimeDep = SkipValidation[Runtime]
+ActorDep = SkipValidation[Actor]
+ClientDep = SkipValidation[ClientInfo]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from litestar import Controller, Request, post
+from litestar.params import JSONBody
 
 from backend.core.accounts import services as accounts
 from backend.core.accounts.schemas import CitizenRegisterIn, TokenPair
@@ -21,7 +22,7 @@ class CitizenController(Controller):
         responses=errors(400, 409, 429),
     )
     async def register(
-        self, request: Request, rt: RuntimeDep, client: ClientDep, data: CitizenRegisterIn
+        self, request: Request, rt: RuntimeDep, client: ClientDep, data: JSONBody[CitizenRegisterIn]
     ) -> TokenPair:
         request.app.state.login_limiter.hit(f"register:{client.addr}", rt.clock.now())
         return await accounts.register_citizen(rt, data, client)

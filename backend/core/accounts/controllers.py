@@ -5,6 +5,7 @@ from __future__ import annotations
 import uuid
 
 from litestar import Controller, Request, get, post, put
+from litestar.params import FromPath, JSONBody
 from litestar.status_codes import HTTP_204_NO_CONTENT
 
 from backend.core.accounts import services
@@ -33,7 +34,9 @@ class AuthController(Controller):
         responses=errors(400, 401, 429),
         status_code=200,
     )
-    async def login(self, request: Request, rt: RuntimeDep, client: ClientDep, data: LoginIn) -> TokenPair:
+    async def login(
+        self, request: Request, rt: RuntimeDep, client: ClientDep, data: JSONBody[LoginIn]
+    ) -> TokenPair:
         request.app.state.login_limiter.hit(f"login:{client.addr}", rt.clock.now())
         return await services.login(rt, data.username, data.password, client)
 
@@ -44,7 +47,7 @@ class AuthController(Controller):
         responses=errors(400, 401),
         status_code=200,
     )
-    async def refresh(self, rt: RuntimeDep, client: ClientDep, data: RefreshIn) -> TokenPair:
+    async def refresh(self, rt: RuntimeDep, client: ClientDep, data: JSONBody[RefreshIn]) -> TokenPair:
         return await services.refresh(rt, data.refresh_token, client)
 
     @post(
@@ -54,7 +57,7 @@ class AuthController(Controller):
         responses=errors(400),
         status_code=HTTP_204_NO_CONTENT,
     )
-    async def logout(self, rt: RuntimeDep, data: RefreshIn) -> None:
+    async def logout(self, rt: RuntimeDep, data: JSONBody[RefreshIn]) -> None:
         await services.logout(rt, data.refresh_token)
 
     @get("/me", operation_id="getMe", summary="The logged-in account with its grants", responses=errors(401))
@@ -77,7 +80,7 @@ class AccountController(Controller):
         summary="Create a staff account with grants",
         responses=errors(400, 401, 403, 409, 422),
     )
-    async def create(self, rt: RuntimeDep, actor: ActorDep, data: StaffAccountIn) -> AccountOut:
+    async def create(self, rt: RuntimeDep, actor: ActorDep, data: JSONBody[StaffAccountIn]) -> AccountOut:
         return await services.create_staff(rt, actor, data)
 
     @get(
@@ -86,7 +89,9 @@ class AccountController(Controller):
         summary="Get an account",
         responses=errors(401, 403, 404),
     )
-    async def get_account(self, rt: RuntimeDep, actor: ActorDep, account_id: uuid.UUID) -> AccountOut:
+    async def get_account(
+        self, rt: RuntimeDep, actor: ActorDep, account_id: FromPath[uuid.UUID]
+    ) -> AccountOut:
         return await services.get_account(rt, actor, account_id)
 
     @post(
@@ -97,7 +102,7 @@ class AccountController(Controller):
         status_code=200,
     )
     async def add_grant(
-        self, rt: RuntimeDep, actor: ActorDep, account_id: uuid.UUID, data: GrantIn
+        self, rt: RuntimeDep, actor: ActorDep, account_id: FromPath[uuid.UUID], data: JSONBody[GrantIn]
     ) -> AccountOut:
         return await services.add_grant(rt, actor, account_id, data)
 
@@ -109,7 +114,7 @@ class AccountController(Controller):
         status_code=200,
     )
     async def revoke_grant(
-        self, rt: RuntimeDep, actor: ActorDep, account_id: uuid.UUID, grant_id: uuid.UUID
+        self, rt: RuntimeDep, actor: ActorDep, account_id: FromPath[uuid.UUID], grant_id: FromPath[uuid.UUID]
     ) -> AccountOut:
         return await services.revoke_grant(rt, actor, account_id, grant_id)
 
@@ -120,6 +125,6 @@ class AccountController(Controller):
         responses=errors(400, 401, 403, 404),
     )
     async def set_active(
-        self, rt: RuntimeDep, actor: ActorDep, account_id: uuid.UUID, data: ActiveIn
+        self, rt: RuntimeDep, actor: ActorDep, account_id: FromPath[uuid.UUID], data: JSONBody[ActiveIn]
     ) -> AccountOut:
         return await services.set_active(rt, actor, account_id, data.active)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Annotated
 
 from litestar import Controller, Request, get, post
-from litestar.params import Parameter
+from litestar.params import FromPath, FromQuery, QueryParameter
 
 from backend.core.areas import services
 from backend.core.areas.schemas import AreaList, AreaOut, ImportResult
@@ -22,16 +22,20 @@ class AreaController(Controller):
     async def list_areas(
         self,
         rt: RuntimeDep,
-        q: Annotated[str | None, Parameter(max_length=100, description="Name, diacritics optional")] = None,
-        parent: str | None = None,
-        level: str | None = None,
-        within: Annotated[str | None, Parameter(description="Only areas inside this area's subtree")] = None,
-        limit: Annotated[int, Parameter(ge=1, le=1000)] = 100,
+        q: Annotated[
+            str | None, QueryParameter(max_length=100, description="Name, diacritics optional")
+        ] = None,
+        parent: FromQuery[str | None] = None,
+        level: FromQuery[str | None] = None,
+        within: Annotated[
+            str | None, QueryParameter(description="Only areas inside this area's subtree")
+        ] = None,
+        limit: Annotated[int, QueryParameter(ge=1, le=1000)] = 100,
     ) -> AreaList:
         return await services.search(rt, q=q, parent=parent, level=level, within=within, limit=limit)
 
     @get("/{code:str}", operation_id="getArea", summary="Get one area", responses=errors(404))
-    async def get_area(self, rt: RuntimeDep, code: str) -> AreaOut:
+    async def get_area(self, rt: RuntimeDep, code: FromPath[str]) -> AreaOut:
         return services.to_schema(await services.get(rt, code))
 
     @get(
@@ -40,7 +44,7 @@ class AreaController(Controller):
         summary="Direct children of an area",
         responses=errors(404),
     )
-    async def children(self, rt: RuntimeDep, code: str) -> AreaList:
+    async def children(self, rt: RuntimeDep, code: FromPath[str]) -> AreaList:
         return await services.children(rt, code)
 
     @get(
@@ -49,7 +53,7 @@ class AreaController(Controller):
         summary="Ancestors of an area, root first",
         responses=errors(404),
     )
-    async def ancestors(self, rt: RuntimeDep, code: str) -> AreaList:
+    async def ancestors(self, rt: RuntimeDep, code: FromPath[str]) -> AreaList:
         return await services.ancestors(rt, code)
 
     @post(

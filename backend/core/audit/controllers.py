@@ -7,7 +7,7 @@ from datetime import datetime
 from typing import Annotated
 
 from litestar import Controller, get
-from litestar.params import Parameter
+from litestar.params import FromQuery, QueryParameter
 
 from backend.core.audit import services
 from backend.core.audit.schemas import AuditFilter, AuditPage
@@ -29,14 +29,14 @@ class AuditController(Controller):
         self,
         rt: RuntimeDep,
         actor: ActorDep,
-        action: str | None = None,
-        actor_id: uuid.UUID | None = None,
-        target_type: str | None = None,
-        target_id: str | None = None,
-        since: datetime | None = None,
-        until: datetime | None = None,
-        cursor: str | None = None,
-        limit: Annotated[int, Parameter(ge=1, le=500)] = 50,
+        action: FromQuery[str | None] = None,
+        actor_id: FromQuery[uuid.UUID | None] = None,
+        target_type: FromQuery[str | None] = None,
+        target_id: FromQuery[str | None] = None,
+        since: FromQuery[datetime | None] = None,
+        until: FromQuery[datetime | None] = None,
+        cursor: FromQuery[str | None] = None,
+        limit: Annotated[int, QueryParameter(ge=1, le=500)] = 50,
     ) -> AuditPage:
         flt = AuditFilter(
             action=action,

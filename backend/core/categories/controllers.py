@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from litestar import Controller, get, patch, post
+from litestar.params import FromPath, JSONBody
 
 from backend.core.categories import services
 from backend.core.categories.schemas import CategoryIn, CategoryList, CategoryOut, CategoryPatch
@@ -24,7 +25,7 @@ class CategoryController(Controller):
         return await services.list_categories(rt)
 
     @post("/", operation_id="createCategory", summary="Add a category", responses=errors(400, 401, 403, 409))
-    async def create(self, rt: RuntimeDep, actor: ActorDep, data: CategoryIn) -> CategoryOut:
+    async def create(self, rt: RuntimeDep, actor: ActorDep, data: JSONBody[CategoryIn]) -> CategoryOut:
         return await services.create(rt, actor, data)
 
     @patch(
@@ -33,5 +34,7 @@ class CategoryController(Controller):
         summary="Rename, reorder or deactivate a category",
         responses=errors(400, 401, 403, 404),
     )
-    async def update(self, rt: RuntimeDep, actor: ActorDep, code: str, data: CategoryPatch) -> CategoryOut:
+    async def update(
+        self, rt: RuntimeDep, actor: ActorDep, code: FromPath[str], data: JSONBody[CategoryPatch]
+    ) -> CategoryOut:
         return await services.update(rt, actor, code, data)

@@ -6,7 +6,7 @@ import uuid
 from typing import Annotated
 
 from litestar import Controller, get, patch, post
-from litestar.params import Parameter
+from litestar.params import FromPath, FromQuery, JSONBody, QueryParameter
 
 from backend.core.notices import flows, services
 from backend.core.notices.schemas import (
@@ -40,13 +40,13 @@ class NoticeController(Controller):
         self,
         rt: RuntimeDep,
         actor: ActorDep,
-        status: Status | None = None,
-        category: str | None = None,
-        priority: Priority | None = None,
-        area: str | None = None,
-        thread_id: uuid.UUID | None = None,
-        cursor: str | None = None,
-        limit: Annotated[int, Parameter(ge=1, le=200)] = 50,
+        status: FromQuery[Status | None] = None,
+        category: FromQuery[str | None] = None,
+        priority: FromQuery[Priority | None] = None,
+        area: FromQuery[str | None] = None,
+        thread_id: FromQuery[uuid.UUID | None] = None,
+        cursor: FromQuery[str | None] = None,
+        limit: Annotated[int, QueryParameter(ge=1, le=200)] = 50,
     ) -> NoticeList:
         flt = NoticeFilter(
             status=status,
@@ -65,11 +65,11 @@ class NoticeController(Controller):
         summary="Create a draft notice",
         responses=errors(400, 401, 403, 422),
     )
-    async def create(self, rt: RuntimeDep, actor: ActorDep, data: NoticeIn) -> NoticeOut:
+    async def create(self, rt: RuntimeDep, actor: ActorDep, data: JSONBody[NoticeIn]) -> NoticeOut:
         return await services.create(rt, actor, data)
 
     @get("/{notice_id:uuid}", operation_id="getNotice", summary="Get a notice", responses=errors(401, 404))
-    async def get_notice(self, rt: RuntimeDep, actor: ActorDep, notice_id: uuid.UUID) -> NoticeOut:
+    async def get_notice(self, rt: RuntimeDep, actor: ActorDep, notice_id: FromPath[uuid.UUID]) -> NoticeOut:
         return await services.get(rt, actor, notice_id)
 
     @patch(
@@ -79,7 +79,7 @@ class NoticeController(Controller):
         responses=errors(400, 401, 403, 404, 409, 422),
     )
     async def edit(
-        self, rt: RuntimeDep, actor: ActorDep, notice_id: uuid.UUID, data: NoticePatch
+        self, rt: RuntimeDep, actor: ActorDep, notice_id: FromPath[uuid.UUID], data: JSONBody[NoticePatch]
     ) -> NoticeOut:
         return await services.edit(rt, actor, notice_id, data)
 
@@ -91,7 +91,7 @@ class NoticeController(Controller):
         status_code=200,
     )
     async def submit(
-        self, rt: RuntimeDep, actor: ActorDep, notice_id: uuid.UUID, data: ActionIn
+        self, rt: RuntimeDep, actor: ActorDep, notice_id: FromPath[uuid.UUID], data: JSONBody[ActionIn]
     ) -> NoticeOut:
         return await flows.submit(rt, actor, notice_id, data)
 
@@ -103,7 +103,7 @@ class NoticeController(Controller):
         status_code=200,
     )
     async def approve(
-        self, rt: RuntimeDep, actor: ActorDep, notice_id: uuid.UUID, data: ActionIn
+        self, rt: RuntimeDep, actor: ActorDep, notice_id: FromPath[uuid.UUID], data: JSONBody[ActionIn]
     ) -> NoticeOut:
         return await flows.approve(rt, actor, notice_id, data)
 
@@ -115,7 +115,7 @@ class NoticeController(Controller):
         status_code=200,
     )
     async def return_to_draft(
-        self, rt: RuntimeDep, actor: ActorDep, notice_id: uuid.UUID, data: ActionIn
+        self, rt: RuntimeDep, actor: ActorDep, notice_id: FromPath[uuid.UUID], data: JSONBody[ActionIn]
     ) -> NoticeOut:
         return await flows.return_to_draft(rt, actor, notice_id, data)
 
@@ -127,7 +127,7 @@ class NoticeController(Controller):
         status_code=200,
     )
     async def publish(
-        self, rt: RuntimeDep, actor: ActorDep, notice_id: uuid.UUID, data: ActionIn
+        self, rt: RuntimeDep, actor: ActorDep, notice_id: FromPath[uuid.UUID], data: JSONBody[ActionIn]
     ) -> NoticeOut:
         return await flows.publish(rt, actor, notice_id, data)
 
@@ -139,7 +139,7 @@ class NoticeController(Controller):
         status_code=200,
     )
     async def emergency_publish(
-        self, rt: RuntimeDep, actor: ActorDep, notice_id: uuid.UUID, data: ActionIn
+        self, rt: RuntimeDep, actor: ActorDep, notice_id: FromPath[uuid.UUID], data: JSONBody[ActionIn]
     ) -> NoticeOut:
         return await flows.emergency_publish(rt, actor, notice_id, data)
 
@@ -151,7 +151,7 @@ class NoticeController(Controller):
         status_code=200,
     )
     async def withdraw(
-        self, rt: RuntimeDep, actor: ActorDep, notice_id: uuid.UUID, data: ActionIn
+        self, rt: RuntimeDep, actor: ActorDep, notice_id: FromPath[uuid.UUID], data: JSONBody[ActionIn]
     ) -> NoticeOut:
         return await flows.withdraw(rt, actor, notice_id, data)
 
@@ -162,6 +162,6 @@ class NoticeController(Controller):
         responses=errors(400, 401, 403, 404, 409, 422),
     )
     async def new_version(
-        self, rt: RuntimeDep, actor: ActorDep, notice_id: uuid.UUID, data: NewVersionIn
+        self, rt: RuntimeDep, actor: ActorDep, notice_id: FromPath[uuid.UUID], data: JSONBody[NewVersionIn]
     ) -> NoticeOut:
         return await services.new_version(rt, actor, notice_id, data)
