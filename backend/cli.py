@@ -6,13 +6,13 @@ import argparse
 import asyncio
 import getpass
 import json
-import logging
 import socket
 import sys
 from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any
 
+from backend.lib import logs
 from backend.settings import Settings
 
 OPENAPI_PATH = Path("openapi") / "openapi.json"
@@ -105,7 +105,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
+    logs.configure(Settings.from_env().log_level)
     handler: Callable[[argparse.Namespace], int] = COMMANDS[args.command]
     return handler(args)
 

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import contextvars
 import logging
+import time
 import uuid
 from typing import Any
 
@@ -21,6 +22,7 @@ from backend.lib.errors import DomainError
 from backend.lib.i18n import pick_language, translate
 
 log = logging.getLogger("keng.http")
+access_log = logging.getLogger("keng.access")
 
 request_id_var: contextvars.ContextVar[str] = contextvars.ContextVar("request_id", default="-")
 REQUEST_ID_HEADER = "x-request-id"
@@ -52,15 +54,26 @@ def request_id_middleware(app: ASGIApp) -> ASGIApp:
         incoming = dict(scope["headers"]).get(REQUEST_ID_HEADER.encode(), b"").decode("latin-1")
         rid = incoming if incoming and len(incoming) <= 64 and incoming.isprintable() else uuid.uuid4().hex
         token = request_id_var.set(rid)
+        started = time.perf_counter()
+        status = 500
 
         async def send_with_id(message: Message) -> None:
+            nonlocal status
             if message["type"] == "http.response.start":
+                status = message["status"]
                 MutableScopeHeaders.from_message(message)[REQUEST_ID_HEADER] = rid
             await send(message)
 
         try:
             await app(scope, receive, send_with_id)
         finally:
+            access_log.info(
+                "%s %s %s %.1fms",
+                scope["method"],
+                scope["path"],
+                status,
+                (time.perf_counter() - started) * 1000,
+            )
             request_id_var.reset(token)
 
     return middleware
