@@ -18,6 +18,7 @@ from litestar.openapi.spec import Components, SecurityScheme
 from backend.adapters.broker import EmbeddedBroker
 from backend.adapters.clock import Clock, SystemClock
 from backend.adapters.mqtt import BrokerAddress, MessageBus, MqttBus
+from backend.channels import build_channel_handlers
 from backend.citizen.controllers import CitizenController
 from backend.core.accounts.controllers import AccountController, AuthController
 from backend.core.areas.controllers import AreaController
@@ -112,7 +113,12 @@ def create_app(settings: Settings, overrides: Overrides | None = None) -> Litest
                 mqtt = MqttBus(address, client_id=f"keng-server-{uuid.uuid4().hex[:8]}")
                 bus = mqtt
             rt = Runtime(
-                settings=settings, db=db, clock=overrides.clock or SystemClock(), bus=bus, jwt_keys=keys
+                settings=settings,
+                db=db,
+                clock=overrides.clock or SystemClock(),
+                bus=bus,
+                jwt_keys=keys,
+                channel_handlers=build_channel_handlers(settings),
             )
             app.state.rt = rt
             app.state.broker = broker

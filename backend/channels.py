@@ -1,0 +1,14 @@
+"""Outbox channel handlers, keyed by channel name.
+
+A channel absent from this mapping keeps its outbox rows pending until a handler exists, so
+work written today is delivered when the channel lands."""
+
+from __future__ import annotations
+
+from backend.core.outbox.services import ChannelHandler
+from backend.settings import Settings
+
+
+def build_channel_handlers(settings: Settings) -> dict[str, ChannelHandler]:
+    handlers: dict[str, ChannelHandler] = {}
+    return handlers
