@@ -20,6 +20,7 @@ from backend.adapters.clock import Clock, SystemClock
 from backend.adapters.mqtt import BrokerAddress, MessageBus, MqttBus
 from backend.channels import build_channel_handlers
 from backend.citizen.controllers import CitizenController
+from backend.citizen.subscriptions.controllers import SubscriptionController
 from backend.core.accounts.controllers import AccountController, AuthController
 from backend.core.areas.controllers import AreaController
 from backend.core.audit.controllers import AuditController
@@ -152,6 +153,7 @@ def create_app(settings: Settings, overrides: Overrides | None = None) -> Litest
             AuthController,
             AccountController,
             CitizenController,
+            SubscriptionController,
             AreaController,
             CategoryController,
             NoticeController,

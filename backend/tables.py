@@ -2,6 +2,8 @@
 
 from piccolo.table import Table
 
+from backend.citizen.feed.tables import ReadReceipt
+from backend.citizen.subscriptions.tables import Subscription
 from backend.core.accounts.tables import Account, RefreshToken, RoleGrant
 from backend.core.areas.tables import Area
 from backend.core.audit.tables import AuditEntry
@@ -23,4 +25,6 @@ ALL_TABLES: list[type[Table]] = [
     ChangeCounter,
     ChangeLog,
     ChangeArea,
+    Subscription,
+    ReadReceipt,
 ]

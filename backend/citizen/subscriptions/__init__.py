@@ -1,0 +1,1 @@
+"""What each citizen follows: areas (and the categories they care about)."""

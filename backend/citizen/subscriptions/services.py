@@ -1,0 +1,121 @@
+"""Subscriptions, and who should receive a given notice.
+
+A notice reaches a citizen when one of its targets is a followed area or an ancestor of one (a
+province-wide notice reaches every commune of the province) or a descendant of one (a village
+notice reaches whoever follows its commune). Category choices filter everything except
+emergencies."""
+
+from __future__ import annotations
+
+import json
+import uuid
+from collections.abc import Iterable
+from typing import Any
+
+from backend.citizen.subscriptions.schemas import SubscribedArea, SubscriptionsIn, SubscriptionsOut
+from backend.citizen.subscriptions.tables import Subscription
+from backend.core.accounts.permissions import Actor
+from backend.core.areas import services as areas
+from backend.core.areas.tables import Area
+from backend.core.categories import services as categories
+from backend.lib.errors import Forbidden
+from backend.runtime import Runtime
+
+
+def require_citizen(actor: Actor) -> uuid.UUID:
+    if actor.kind != "citizen" or actor.account_id is None:
+        raise Forbidden("citizens_only", details={"kind": actor.kind})
+    return actor.account_id
+
+
+async def get(rt: Runtime, actor: Actor) -> SubscriptionsOut:
+    account_id = require_citizen(actor)
+    rows = (
+        await Subscription.select().where(Subscription.account == account_id).order_by(Subscription.area_path)
+    )
+    names = {
+        r["code"]: r["name"]
+        for r in await Area.select(Area.code, Area.name).where(
+            Area.code.is_in([r["area_code"] for r in rows] or ["-"])
+        )
+    }
+    cats = sorted({c for r in rows for c in _json_list(r["categories"])})
+    return SubscriptionsOut(
+        areas=[
+            SubscribedArea(code=r["area_code"], name=names.get(r["area_code"], ""), path=r["area_path"])
+            for r in rows
+        ],
+        categories=cats,
+    )
+
+
+async def replace(rt: Runtime, actor: Actor, data: SubscriptionsIn) -> SubscriptionsOut:
+    account_id = require_citizen(actor)
+    paths = await areas.paths_for(rt, data.areas, field="areas")
+    for code in data.categories:
+        await categories.require_active(rt, code, field="categories")
+    async with rt.db.transaction():
+        await Subscription.delete().where(Subscription.account == account_id)
+        if paths:
+            await Subscription.insert(
+                *[
+                    Subscription(
+                        id=uuid.uuid4(),
+                        account=account_id,
+                        area_code=code,
+                        area_path=path,
+                        categories=sorted(set(data.categories)),
+                        created_at=rt.clock.now(),
+                    )
+                    for code, path in sorted(paths.items())
+                ]
+            )
+    return await get(rt, actor)
+
+
+async def followed_paths(rt: Runtime, account_id: uuid.UUID) -> tuple[list[str], list[str]]:
+    """(area paths, category filter — empty means all) of one citizen."""
+    rows = await Subscription.select(Subscription.area_path, Subscription.categories).where(
+        Subscription.account == account_id
+    )
+    return [r["area_path"] for r in rows], sorted({c for r in rows for c in _json_list(r["categories"])})
+
+
+def ancestor_paths(path: str) -> list[str]:
+    """``/VN/38/14758/`` → ``["/VN/", "/VN/38/", "/VN/38/14758/"]``."""
+    parts = path.strip("/").split("/")
+    return [f"/{'/'.join(parts[: i + 1])}/" for i in range(len(parts))]
+
+
+async def subscribers(
+    rt: Runtime, target_paths: Iterable[str], category: str, priority: str
+) -> list[uuid.UUID]:
+    """Accounts that should receive a notice with these targets, category and priority."""
+    targets = sorted(set(target_paths))
+    if not targets:
+        return []
+    args: list[Any] = []
+    clauses = []
+    for path in targets:
+        # The follower's area lies inside the target (target is an ancestor) or the target lies
+        # inside the followed area.
+        clauses.append('s."area_path" LIKE {}')
+        args.append(f"{path}%")
+        ancestors = ancestor_paths(path)
+        clauses.append('s."area_path" IN (' + ", ".join("{}" for _ in ancestors) + ")")
+        args.extend(ancestors)
+    sql = 'SELECT DISTINCT s."account", s."categories" FROM "subscription" s WHERE ' + " OR ".join(clauses)
+    rows = await rt.db.fetch(sql, *args)
+    out = []
+    for row in rows:
+        wanted = _json_list(row["categories"])
+        if priority == "emergency" or not wanted or category in wanted:
+            account = row["account"]
+            out.append(account if isinstance(account, uuid.UUID) else uuid.UUID(str(account)))
+    return sorted(set(out))
+
+
+def _json_list(value: Any) -> list[str]:
+    if isinstance(value, str):
+        value = json.loads(value)
+    return list(value or [])
