@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from datetime import datetime
 from typing import Any
 
@@ -80,5 +81,12 @@ def _to_schema(row: dict[str, Any]) -> AuditEntryOut:
         target_id=row["target_id"],
         client_addr=row["client_addr"],
         request_id=row["request_id"],
-        details=row["details"] if isinstance(row["details"], dict) else {},
+        details=_details(row["details"]),
     )
+
+
+def _details(value: Any) -> dict[str, Any]:
+    """Piccolo hands JSON columns back as text; the API shows them as objects."""
+    if isinstance(value, (str, bytes)):
+        value = json.loads(value or "{}")
+    return value if isinstance(value, dict) else {}

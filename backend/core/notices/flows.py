@@ -34,6 +34,9 @@ def channels_for(priority: str) -> list[str]:
 async def _authorise(
     rt: Runtime, actor: Actor, notice_id: uuid.UUID, permission: Permission, *, over_targets: bool
 ) -> tuple[dict[str, Any], dict[str, str], Grant | None]:
+    # Lacking the permission altogether is 403 before anything about the notice is revealed;
+    # holding it but not over this notice's area is 404 below (the notice is not visible).
+    actor.require(permission)
     row, targets = await load_with_targets(rt, notice_id)
     if not can_read(actor, row, targets):
         raise NotFound("notice", details={"id": str(notice_id)})
@@ -158,11 +161,7 @@ async def emergency_publish(rt: Runtime, actor: Actor, notice_id: uuid.UUID, bod
         rt, actor, notice_id, Permission.NOTICE_EMERGENCY_PUBLISH, over_targets=True
     )
     if row["priority"] != "emergency":
-        raise Conflict(
-            "not_emergency",
-            reason="only emergency notices skip approval",
-            details={"priority": row["priority"]},
-        )
+        raise Conflict("not_emergency", message_key="error.not_emergency", details={"priority": row["priority"]})
     now = rt.clock.now()
     async with rt.db.transaction():
         await _publish(

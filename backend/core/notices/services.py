@@ -124,6 +124,8 @@ def can_read(actor: Actor, row: dict[str, Any], target_paths: dict[str, str]) ->
 
 
 async def get(rt: Runtime, actor: Actor, notice_id: uuid.UUID) -> NoticeOut:
+    # Without the right anywhere the answer is 403 whatever the id; 404 is for other areas' notices.
+    actor.require(Permission.NOTICE_READ)
     row, targets = await load_with_targets(rt, notice_id)
     if not can_read(actor, row, targets):
         # Same answer as a missing notice: another commune's drafts are not even confirmed to exist.
@@ -250,6 +252,7 @@ async def create(rt: Runtime, actor: Actor, data: NoticeIn) -> NoticeOut:
 
 
 async def edit(rt: Runtime, actor: Actor, notice_id: uuid.UUID, patch: NoticePatch) -> NoticeOut:
+    actor.require(Permission.NOTICE_EDIT)
     row, targets = await load_with_targets(rt, notice_id)
     if not can_read(actor, row, targets):
         raise NotFound("notice", details={"id": str(notice_id)})
@@ -336,6 +339,7 @@ async def raise_transition_conflict(
 
 async def new_version(rt: Runtime, actor: Actor, notice_id: uuid.UUID, data: NewVersionIn) -> NoticeOut:
     """Draft an update or cancellation of a published notice; it goes through approval like any notice."""
+    actor.require(Permission.NOTICE_CREATE)
     row, targets = await load_with_targets(rt, notice_id)
     if not can_read(actor, row, targets):
         raise NotFound("notice", details={"id": str(notice_id)})
