@@ -49,9 +49,13 @@ async def applied(db: Database) -> list[str]:
 
 async def migrate(db: Database, *, target: str | None = None) -> list[str]:
     """Apply pending migrations up to and including ``target`` (all when None); return what ran."""
+    known = discover()
+    if target is not None and target not in {m.id for m in known}:
+        # Without this a mistyped ``--to`` would run every pending migration.
+        raise ValueError(f"unknown migration {target!r}")
     done = set(await applied(db))
     ran: list[str] = []
-    for migration in discover():
+    for migration in known:
         if migration.id in done:
             if migration.id == target:
                 break
