@@ -18,8 +18,17 @@ from litestar.openapi.spec import Components, SecurityScheme
 from backend.adapters.broker import EmbeddedBroker
 from backend.adapters.clock import Clock, SystemClock
 from backend.adapters.mqtt import BrokerAddress, MessageBus, MqttBus
+from backend.broadcast.cap.controllers import CapController
 from backend.channels import build_channel_handlers
 from backend.citizen.controllers import CitizenController
+from backend.citizen.feed.controllers import FeedController
+from backend.citizen.feedback.controllers import FeedbackController
+from backend.citizen.feedback.open311_controllers import Open311Controller
+from backend.citizen.push.controllers import (
+    DeliveryStatsController,
+    PushRegistrationController,
+    VapidKeyController,
+)
 from backend.citizen.subscriptions.controllers import SubscriptionController
 from backend.core.accounts.controllers import AccountController, AuthController
 from backend.core.areas.controllers import AreaController
@@ -154,10 +163,17 @@ def create_app(settings: Settings, overrides: Overrides | None = None) -> Litest
             AccountController,
             CitizenController,
             SubscriptionController,
+            FeedbackController,
+            Open311Controller,
+            FeedController,
+            PushRegistrationController,
+            VapidKeyController,
+            DeliveryStatsController,
             AreaController,
             CategoryController,
             NoticeController,
             AuditController,
+            CapController,
         ],
         dependencies=DEPENDENCIES,
         lifespan=[lifespan],
@@ -170,6 +186,8 @@ def create_app(settings: Settings, overrides: Overrides | None = None) -> Litest
         compression_config=CompressionConfig(backend="gzip", minimum_size=500, gzip_compress_level=6),
         openapi_config=openapi_config(),
         debug=False,
+        # Logging is configured once by the process (backend.lib.logs), not reset by the framework.
+        logging_config=None,
     )
 
 

@@ -5,10 +5,14 @@ work written today is delivered when the channel lands."""
 
 from __future__ import annotations
 
+from backend.broadcast.cap import cap_channel_handler
+from backend.citizen.push.channel import PushChannel
 from backend.core.outbox.services import ChannelHandler
 from backend.settings import Settings
 
 
 def build_channel_handlers(settings: Settings) -> dict[str, ChannelHandler]:
     handlers: dict[str, ChannelHandler] = {}
+    handlers["cap"] = cap_channel_handler
+    handlers["push"] = PushChannel(settings)
     return handlers

@@ -97,6 +97,11 @@ def build_parser() -> argparse.ArgumentParser:
     keys.add_argument("action", choices=["list", "rotate"])
     keys.add_argument("--data-dir", help="folder holding keys/ (KENG_DATA_DIR)")
 
+    o311 = sub.add_parser("open311-key", help="issue, list or revoke Open311 client api_keys")
+    o311.add_argument("action", choices=["create", "list", "revoke"])
+    o311.add_argument("name", nargs="?", help="the client's name (create, revoke)")
+    _add_common(o311)
+
     openapi = sub.add_parser("openapi", help="write (or --check) the committed OpenAPI document")
     openapi.add_argument("--check", action="store_true", help="exit 1 if openapi/openapi.json is stale")
     openapi.add_argument("--output", type=Path, default=OPENAPI_PATH)
@@ -229,6 +234,28 @@ def cmd_keys(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_open311_key(args: argparse.Namespace) -> int:
+    from backend.citizen.feedback import open311
+
+    if args.action in {"create", "revoke"} and not (args.name or "").strip():
+        print(f"keng: open311-key {args.action} needs a NAME", file=sys.stderr)
+        return 2
+
+    async def run(rt: Any) -> None:
+        if args.action == "create":
+            key = await open311.create_key(rt, args.name.strip())
+            print(f"api_key for {args.name.strip()} (shown once, keep it secret):\n{key}")
+        elif args.action == "revoke":
+            print(f"revoked {await open311.revoke_key(rt, args.name.strip())} key(s)")
+        else:
+            for row in await open311.list_keys(rt):
+                state = "active " if row["active"] else "revoked"
+                print(f"{state}  {row['name']:<32} created {row['created_at']:%Y-%m-%d}  id {row['id']}")
+
+    _run_with_runtime(_settings(args), run)
+    return 0
+
+
 def openapi_document() -> str:
     from backend.app import create_app
 
@@ -291,6 +318,7 @@ COMMANDS: dict[str, Callable[[argparse.Namespace], int]] = {
     "create-admin": cmd_create_admin,
     "keys": cmd_keys,
     "openapi": cmd_openapi,
+    "open311-key": cmd_open311_key,
 }
 
 if __name__ == "__main__":

@@ -90,6 +90,86 @@ class Settings:
         metadata=_meta("KENG_LOGIN_RATE_PER_MINUTE", "Login attempts allowed per client address per minute."),
     )
     log_level: str = field(default="INFO", metadata=_meta("KENG_LOG_LEVEL", "DEBUG, INFO, WARNING or ERROR."))
+    vapid_subject: str = field(
+        default="mailto:admin@localhost",
+        metadata=_meta(
+            "KENG_VAPID_SUBJECT",
+            "Contact put in Web Push VAPID tokens (mailto: or https: URL of the operator).",
+        ),
+    )
+    webpush_hosts: str = field(
+        default=(
+            "fcm.googleapis.com,android.googleapis.com,push.services.mozilla.com,"
+            "notify.windows.com,push.apple.com"
+        ),
+        metadata=_meta(
+            "KENG_WEBPUSH_HOSTS",
+            "Comma-separated push-service host suffixes a Web Push endpoint may point at ('*' = any "
+            "https host); loopback hosts listed here may use http.",
+        ),
+    )
+    push_concurrency: int = field(
+        default=64,
+        metadata=_meta("KENG_PUSH_CONCURRENCY", "Push requests in flight at once during a fan-out."),
+    )
+    fcm_credentials: Path | None = field(
+        default=None,
+        metadata=_meta(
+            "KENG_FCM_CREDENTIALS",
+            "Path to a Firebase service-account JSON; unset disables FCM (Web Push still works).",
+        ),
+    )
+    fcm_endpoint: str = field(
+        default="",
+        metadata=_meta(
+            "KENG_FCM_ENDPOINT",
+            "Base URL of an FCM-compatible HTTP v1 service instead of https://fcm.googleapis.com (tests).",
+        ),
+    )
+    feedback_reopen_days: int = field(
+        default=7,
+        metadata=_meta(
+            "KENG_FEEDBACK_REOPEN_DAYS", "Days after an answer during which a citizen may say 'not resolved'."
+        ),
+    )
+    feedback_max_media_bytes: int = field(
+        default=5 * 1024 * 1024,
+        metadata=_meta("KENG_FEEDBACK_MAX_MEDIA_BYTES", "Largest photo or voice note attached to feedback."),
+    )
+    feedback_device_rate_per_hour: int = field(
+        default=30,
+        metadata=_meta(
+            "KENG_FEEDBACK_DEVICE_RATE_PER_HOUR", "New feedback reports allowed per device per hour."
+        ),
+    )
+    feedback_ip_rate_per_minute: int = field(
+        default=120,
+        metadata=_meta(
+            "KENG_FEEDBACK_IP_RATE_PER_MINUTE",
+            "New feedback reports allowed per client address per minute (mobile carriers share addresses).",
+        ),
+    )
+    cap_sender: str = field(
+        default="",
+        metadata=_meta(
+            "KENG_CAP_SENDER",
+            "CAP <sender> of published alerts, no spaces or commas (default keng@tinh<province code>.local).",
+        ),
+    )
+    cap_sender_name: str = field(
+        default="",
+        metadata=_meta(
+            "KENG_CAP_SENDER_NAME",
+            "CAP <senderName> (default 'Hệ thống thông tin nguồn tỉnh <province name>').",
+        ),
+    )
+    cap_default_expires_hours: int = field(
+        default=72,
+        metadata=_meta(
+            "KENG_CAP_DEFAULT_EXPIRES_HOURS",
+            "CAP <expires> for notices without an end of validity: hours after sending (default 72).",
+        ),
+    )
 
     @property
     def effective_database_url(self) -> str:
@@ -106,6 +186,10 @@ class Settings:
     @property
     def mqtt_embedded(self) -> bool:
         return self.mqtt_url == "embedded"
+
+    @property
+    def effective_cap_sender(self) -> str:
+        return self.cap_sender or f"keng@tinh{self.province_code}.local"
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None, **overrides: Any) -> Settings:

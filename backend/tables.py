@@ -2,7 +2,10 @@
 
 from piccolo.table import Table
 
+from backend.broadcast.cap.tables import CapMessage
 from backend.citizen.feed.tables import ReadReceipt
+from backend.citizen.feedback.tables import Feedback, FeedbackEvent, FeedbackMedia, Open311ApiKey
+from backend.citizen.push.tables import PushDelivery, PushRegistration
 from backend.citizen.subscriptions.tables import Subscription
 from backend.core.accounts.tables import Account, RefreshToken, RoleGrant
 from backend.core.areas.tables import Area
@@ -27,4 +30,11 @@ ALL_TABLES: list[type[Table]] = [
     ChangeArea,
     Subscription,
     ReadReceipt,
+    Feedback,
+    FeedbackMedia,
+    FeedbackEvent,
+    Open311ApiKey,
+    PushRegistration,
+    PushDelivery,
+    CapMessage,
 ]

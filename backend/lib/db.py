@@ -82,6 +82,14 @@ class Database:
             return self.engine.transaction(transaction_type=TransactionType.immediate)
         return self.engine.transaction()
 
+    def reading(self) -> Any:
+        """Several reads in a row on one connection. SQLite otherwise opens a connection per
+        statement, so a deferred (read) transaction saves one open per read after the first; never
+        write inside it. PostgreSQL reads from its pool anyway, so nothing is opened there."""
+        if isinstance(self.engine, SQLiteEngine) and self.engine.current_transaction.get() is None:
+            return self.engine.transaction(transaction_type=TransactionType.deferred)
+        return contextlib.nullcontext()
+
     async def fetch(self, sql: str, *args: Any) -> list[dict[str, Any]]:
         """Run SQL with ``{}`` placeholders (Piccolo's) inside the current transaction, if any."""
         rows = await self.engine.run_querystring(QueryString(sql, *args))

@@ -107,6 +107,7 @@ _HTTP_CODES = {
     403: ("forbidden", "error.forbidden"),
     404: ("not_found", "error.not_found"),
     405: ("method_not_allowed", "error.method_not_allowed"),
+    413: ("payload_too_large", "error.media_too_large"),
     429: ("rate_limited", "error.rate_limited"),
 }
 
@@ -145,6 +146,8 @@ def errors(*statuses: int) -> dict[int, ResponseSpec]:
         403: "The account lacks the permission, or the area is outside its grants",
         404: "Not found (or not visible to this account)",
         409: "Conflict with the current state (wrong lifecycle state, stale row_version, duplicate)",
+        413: "An attached file or the whole request is larger than allowed",
+        415: "An attached file's content is not an accepted type (judged by its bytes, not its name)",
         422: "Well-formed but breaks a rule; details name each field and why",
         429: "Too many requests; see Retry-After",
         503: "A dependency (database or broker) is unreachable",

@@ -49,15 +49,52 @@ MESSAGES: dict[str, dict[str, str]] = {
     "error.internal": {"vi": "Lỗi hệ thống; đã ghi nhận.", "en": "Internal error; it has been logged."},
     "error.method_not_allowed": {"vi": "Phương thức không được hỗ trợ.", "en": "Method not allowed."},
     "error.duplicate": {"vi": "{what} đã tồn tại.", "en": "{what} already exists."},
+    "error.not_emergency": {
+        "vi": "Chỉ bản tin khẩn cấp mới được phê duyệt và phát ngay trong một bước.",
+        "en": "Only emergency notices may be approved and published in one step.",
+    },
+    "error.push_endpoint_taken": {
+        "vi": "Đăng ký nhận thông báo này thuộc về một tài khoản khác.",
+        "en": "This push subscription belongs to another account.",
+    },
+    "error.push_registration_gone": {
+        "vi": "Dịch vụ thông báo đẩy đã báo đăng ký này không còn hiệu lực; hãy đăng ký lại trên thiết bị.",
+        "en": "The push service reported this registration gone; subscribe again on the device.",
+    },
+    "error.push_keys_mismatch": {
+        "vi": "Khóa mã hóa không khớp với đăng ký đã có cho địa chỉ nhận này.",
+        "en": "The keys do not match the existing registration of this endpoint.",
+    },
+    "error.feedback_state": {
+        "vi": "Phản ánh đang ở trạng thái “{state}”, không thể thực hiện thao tác này.",
+        "en": "The feedback is {state}; this is not possible now.",
+    },
+    "error.client_id_reused": {
+        "vi": "Mã gửi (client_id) này đã dùng cho một phản ánh khác.",
+        "en": "This client_id was already used for different feedback.",
+    },
+    "error.already_rated": {"vi": "Bạn đã đánh giá câu trả lời này.", "en": "You already rated this answer."},
+    "error.reopen_window": {
+        "vi": "Đã quá {days} ngày kể từ khi trả lời; không thể mở lại phản ánh.",
+        "en": "More than {days} days have passed since the answer; the feedback cannot be reopened.",
+    },
+    "error.media_too_large": {"vi": "Tệp đính kèm quá lớn.", "en": "The attached file is too large."},
+    "error.media_type": {
+        "vi": "Loại tệp không được hỗ trợ (chỉ ảnh JPEG, PNG, WebP hoặc ghi âm OGG, MP3, M4A, AMR, WAV).",
+        "en": "Unsupported file type (JPEG, PNG, WebP photos or OGG, MP3, M4A, AMR, WAV voice notes only).",
+    },
 }
 
 NOUNS: dict[str, dict[str, str]] = {
     "area": {"vi": "địa bàn", "en": "Area"},
     "account": {"vi": "tài khoản", "en": "Account"},
     "notice": {"vi": "bản tin", "en": "Notice"},
+    "cap_message": {"vi": "bản tin CAP", "en": "CAP message"},
     "category": {"vi": "lĩnh vực", "en": "Category"},
     "resource": {"vi": "tài nguyên", "en": "Resource"},
     "device": {"vi": "thiết bị", "en": "Device"},
+    "push_registration": {"vi": "đăng ký nhận thông báo đẩy", "en": "Push registration"},
+    "feedback": {"vi": "phản ánh", "en": "Feedback"},
 }
 
 

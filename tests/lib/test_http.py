@@ -18,6 +18,21 @@ PUBLIC_OPERATIONS = {
     "listAreaChildren",
     "listAreaAncestors",
     "listCategories",
+    "getVapidPublicKey",
+    "getCapAlert",
+    "getCapAtomIndex",
+    # Open311 GeoReport v2 is public to read; creating needs an api_key (403 without), not a token.
+    "open311DiscoveryJson",
+    "open311DiscoveryXml",
+    "open311ServicesJson",
+    "open311ServicesXml",
+    "open311ServiceDefinition",
+    "open311GetRequestsJson",
+    "open311GetRequestsXml",
+    "open311GetRequest",
+    "open311GetToken",
+    "open311CreateRequestJson",
+    "open311CreateRequestXml",
 }
 
 
@@ -88,6 +103,8 @@ async def test_every_private_endpoint_requires_a_token(client, method, path, ope
         path.replace("{notice_id}", "00000000-0000-0000-0000-000000000000")
         .replace("{account_id}", "00000000-0000-0000-0000-000000000000")
         .replace("{grant_id}", "00000000-0000-0000-0000-000000000000")
+        .replace("{registration_id}", "00000000-0000-0000-0000-000000000000")
+        .replace("{feedback_id}", "00000000-0000-0000-0000-000000000000")
         .replace("{code}", "38")
     )
     response = await client.request(method, concrete, json={} if method in {"POST", "PUT", "PATCH"} else None)

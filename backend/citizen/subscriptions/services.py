@@ -7,9 +7,11 @@ emergencies."""
 
 from __future__ import annotations
 
+import hashlib
 import json
 import uuid
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 from backend.citizen.subscriptions.schemas import SubscribedArea, SubscriptionsIn, SubscriptionsOut
@@ -18,6 +20,7 @@ from backend.core.accounts.permissions import Actor
 from backend.core.areas import services as areas
 from backend.core.areas.tables import Area
 from backend.core.categories import services as categories
+from backend.lib.db import Dialect
 from backend.lib.errors import Forbidden
 from backend.runtime import Runtime
 
@@ -99,20 +102,90 @@ async def subscribers(
     for path in targets:
         # The follower's area lies inside the target (target is an ancestor) or the target lies
         # inside the followed area.
-        clauses.append('s."area_path" LIKE {}')
-        args.append(f"{path}%")
+        clause, more = prefix_clause('s."area_path"', path, rt.db.dialect)
+        clauses.append(clause)
+        args.extend(more)
         ancestors = ancestor_paths(path)
         clauses.append('s."area_path" IN (' + ", ".join("{}" for _ in ancestors) + ")")
         args.extend(ancestors)
-    sql = 'SELECT DISTINCT s."account", s."categories" FROM "subscription" s WHERE ' + " OR ".join(clauses)
+    # No DISTINCT: PostgreSQL has no equality on json; several rows per account are merged below.
+    sql = 'SELECT s."account", s."categories" FROM "subscription" s WHERE ' + " OR ".join(clauses)
     rows = await rt.db.fetch(sql, *args)
     out = []
     for row in rows:
-        wanted = _json_list(row["categories"])
-        if priority == "emergency" or not wanted or category in wanted:
+        if wants(_json_list(row["categories"]), category, priority):
             account = row["account"]
             out.append(account if isinstance(account, uuid.UUID) else uuid.UUID(str(account)))
     return sorted(set(out))
+
+
+def wants(categories: Sequence[str], category: str, priority: str) -> bool:
+    """The category rule: no choice means everything; emergencies always come through."""
+    return priority == "emergency" or not categories or category in categories
+
+
+@dataclass(frozen=True)
+class Followed:
+    """What one citizen follows, and the language their account asked for."""
+
+    account_id: uuid.UUID
+    language: str
+    paths: tuple[str, ...]
+    categories: tuple[str, ...]
+
+    @property
+    def fingerprint(self) -> str:
+        """Changes whenever the followed areas or categories change."""
+        raw = "|".join(self.paths) + "#" + "|".join(self.categories)
+        return hashlib.sha256(raw.encode()).hexdigest()[:16]
+
+
+async def followed(rt: Runtime, account_id: uuid.UUID) -> Followed:
+    """One query: the account's language with its followed areas and categories."""
+    rows = await rt.db.fetch(
+        'SELECT a."language" AS "language", s."area_path" AS "area_path", s."categories" AS "categories" '
+        'FROM "account" a LEFT JOIN "subscription" s ON s."account" = a."id" WHERE a."id" = {}',
+        account_id,
+    )
+    language = str(rows[0]["language"] or "vi") if rows else "vi"
+    subscribed = [r for r in rows if r["area_path"] is not None]
+    return Followed(
+        account_id=account_id,
+        language=language,
+        paths=tuple(sorted({r["area_path"] for r in subscribed})),
+        categories=tuple(sorted({c for r in subscribed for c in _json_list(r["categories"])})),
+    )
+
+
+def prefix_clause(
+    column: str, prefix: str, dialect: Dialect, *, strict: bool = False
+) -> tuple[str, list[Any]]:
+    """SQL true when ``column`` starts with ``prefix`` (a path ending in ``/``), as a byte-wise
+    range an index can serve: ``[prefix, prefix with its last byte + 1)``.
+
+    SQLite compares with the default binary collation (its LIKE is case-insensitive and skips a
+    plain index). PostgreSQL uses the byte-wise pattern operators of the ``varchar_pattern_ops``
+    indexes, whatever the database collation; unlike ``LIKE $1`` they keep using the index in the
+    generic plans of prepared statements."""
+    upper = prefix[:-1] + chr(ord(prefix[-1]) + 1)
+    if dialect == "sqlite":
+        low, high = (">" if strict else ">="), "<"
+    else:
+        low, high = ("~>~" if strict else "~>=~"), "~<~"
+    return f"({column} {low} {{}} AND {column} {high} {{}})", [prefix, upper]
+
+
+def reach_clause(column: str, paths: Sequence[str], dialect: Dialect) -> tuple[str, list[Any]]:
+    """SQL true when an area path in ``column`` reaches someone following ``paths``: it is a
+    followed area, an ancestor of one, or lies inside one — the mirror of :func:`subscribers`."""
+    ancestors = sorted({a for p in paths for a in ancestor_paths(p)})
+    clauses = [f"{column} IN (" + ", ".join("{}" for _ in ancestors) + ")"]
+    args: list[Any] = list(ancestors)
+    for path in paths:
+        sql, more = prefix_clause(column, path, dialect, strict=True)
+        clauses.append(sql)
+        args += more
+    return "(" + " OR ".join(clauses) + ")", args
 
 
 def _json_list(value: Any) -> list[str]:

@@ -38,6 +38,7 @@ class Permission(StrEnum):
     ACCOUNT_MANAGE = "account.manage"
     CATEGORY_MANAGE = "category.manage"
     AREA_MANAGE = "area.manage"
+    FEEDBACK_HANDLE = "feedback.handle"
 
 
 _AUTHOR = {
@@ -62,7 +63,7 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
     Role.PROVINCE_EDITOR: frozenset(_AUTHOR),
     Role.COMMUNE_LEADER: frozenset(_APPROVER),
     Role.PROVINCE_APPROVER: frozenset(_APPROVER),
-    Role.FEEDBACK_HANDLER: frozenset({Permission.NOTICE_READ}),
+    Role.FEEDBACK_HANDLER: frozenset({Permission.NOTICE_READ, Permission.FEEDBACK_HANDLE}),
     Role.ADMIN: frozenset(
         {
             Permission.NOTICE_READ,
