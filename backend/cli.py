@@ -196,7 +196,7 @@ def cmd_import_areas(args: argparse.Namespace) -> int:
 
 
 def cmd_create_admin(args: argparse.Namespace) -> int:
-    from backend.core.accounts import services as accounts
+    from backend.core.accounts import admin as staff_admin
     from backend.core.accounts.permissions import Role
     from backend.core.accounts.schemas import GrantIn
     from backend.core.areas import services as areas
@@ -212,7 +212,7 @@ def cmd_create_admin(args: argparse.Namespace) -> int:
     async def run(rt: Any) -> None:
         area = args.area or settings.province_code
         await areas.get(rt, area)
-        created = await accounts.ensure_staff(
+        created = await staff_admin.ensure_staff(
             rt, args.username.lower(), password, args.full_name, [GrantIn(role=Role.ADMIN, area_code=area)]
         )
         print("created" if created else "exists already; nothing changed")

@@ -9,6 +9,7 @@ import uuid
 from dataclasses import dataclass
 from datetime import timedelta
 
+from backend.core.accounts import admin as staff_admin
 from backend.core.accounts import services as accounts
 from backend.core.accounts.permissions import Actor, Role
 from backend.core.accounts.schemas import GrantIn
@@ -72,7 +73,7 @@ async def load(rt: Runtime) -> list[DemoAccount]:
     ]
     created_any = False
     for p in people:
-        created_any |= await accounts.ensure_staff(
+        created_any |= await staff_admin.ensure_staff(
             rt, p.username, p.password, p.full_name, [GrantIn(role=p.role, area_code=p.area)]
         )
     if not await Account.exists().where(Account.device_id == "demo-citizen-device"):

@@ -3,7 +3,7 @@
 import pytest
 
 from backend.adapters.clock import FakeClock
-from backend.core.accounts import services as accounts
+from backend.core.accounts import admin as staff_admin
 from backend.core.accounts.permissions import Role
 from backend.core.accounts.schemas import GrantIn
 from mobile_client_py.api import ApiError, KengClient
@@ -17,10 +17,10 @@ def clock():
 
 async def test_client_lifecycle_and_silent_refresh(client, factory, app_rt, clock):
     await factory.tree()
-    await accounts.ensure_staff(
+    await staff_admin.ensure_staff(
         app_rt, "canbo", "mat-khau-du-dai", "Cán bộ", [GrantIn(role=Role.COMMUNE_OFFICIAL, area_code="38001")]
     )
-    await accounts.ensure_staff(
+    await staff_admin.ensure_staff(
         app_rt,
         "lanhdao",
         "mat-khau-du-dai",

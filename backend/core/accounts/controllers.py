@@ -8,7 +8,7 @@ from litestar import Controller, Request, get, post, put
 from litestar.params import FromPath, JSONBody
 from litestar.status_codes import HTTP_204_NO_CONTENT
 
-from backend.core.accounts import services
+from backend.core.accounts import admin, services
 from backend.core.accounts.schemas import (
     AccountList,
     AccountOut,
@@ -63,7 +63,7 @@ class AuthController(Controller):
     @get("/me", operation_id="getMe", summary="The logged-in account with its grants", responses=errors(401))
     async def me(self, rt: RuntimeDep, actor: ActorDep) -> AccountOut:
         assert actor.account_id is not None
-        return await services.get_account(rt, actor, actor.account_id)
+        return await admin.get_account(rt, actor, actor.account_id)
 
 
 class AccountController(Controller):
@@ -72,7 +72,7 @@ class AccountController(Controller):
 
     @get("/", operation_id="listStaffAccounts", summary="List staff accounts", responses=errors(401, 403))
     async def list_accounts(self, rt: RuntimeDep, actor: ActorDep) -> AccountList:
-        return await services.list_staff(rt, actor)
+        return await admin.list_staff(rt, actor)
 
     @post(
         "/",
@@ -81,7 +81,7 @@ class AccountController(Controller):
         responses=errors(400, 401, 403, 409, 422),
     )
     async def create(self, rt: RuntimeDep, actor: ActorDep, data: JSONBody[StaffAccountIn]) -> AccountOut:
-        return await services.create_staff(rt, actor, data)
+        return await admin.create_staff(rt, actor, data)
 
     @get(
         "/{account_id:uuid}",
@@ -92,7 +92,7 @@ class AccountController(Controller):
     async def get_account(
         self, rt: RuntimeDep, actor: ActorDep, account_id: FromPath[uuid.UUID]
     ) -> AccountOut:
-        return await services.get_account(rt, actor, account_id)
+        return await admin.get_account(rt, actor, account_id)
 
     @post(
         "/{account_id:uuid}/grants",
@@ -104,7 +104,7 @@ class AccountController(Controller):
     async def add_grant(
         self, rt: RuntimeDep, actor: ActorDep, account_id: FromPath[uuid.UUID], data: JSONBody[GrantIn]
     ) -> AccountOut:
-        return await services.add_grant(rt, actor, account_id, data)
+        return await admin.add_grant(rt, actor, account_id, data)
 
     @post(
         "/{account_id:uuid}/grants/{grant_id:uuid}/revoke",
@@ -116,7 +116,7 @@ class AccountController(Controller):
     async def revoke_grant(
         self, rt: RuntimeDep, actor: ActorDep, account_id: FromPath[uuid.UUID], grant_id: FromPath[uuid.UUID]
     ) -> AccountOut:
-        return await services.revoke_grant(rt, actor, account_id, grant_id)
+        return await admin.revoke_grant(rt, actor, account_id, grant_id)
 
     @put(
         "/{account_id:uuid}/active",
@@ -127,4 +127,4 @@ class AccountController(Controller):
     async def set_active(
         self, rt: RuntimeDep, actor: ActorDep, account_id: FromPath[uuid.UUID], data: JSONBody[ActiveIn]
     ) -> AccountOut:
-        return await services.set_active(rt, actor, account_id, data.active)
+        return await admin.set_active(rt, actor, account_id, data.active)

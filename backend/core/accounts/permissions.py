@@ -39,6 +39,9 @@ class Permission(StrEnum):
     CATEGORY_MANAGE = "category.manage"
     AREA_MANAGE = "area.manage"
     FEEDBACK_HANDLE = "feedback.handle"
+    FEEDBACK_MODERATE = "feedback.moderate"
+    FEEDBACK_IDENTITY = "feedback.identity"
+    FEEDBACK_CONFIGURE = "feedback.configure"
 
 
 _AUTHOR = {
@@ -59,11 +62,22 @@ _APPROVER = {
 ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
     Role.CITIZEN: frozenset(),
     Role.DEVICE: frozenset(),
-    Role.COMMUNE_OFFICIAL: frozenset(_AUTHOR),
+    # Commune staff handle the feedback routed to their commune; only the leader rejects as
+    # abusive, reopens, and sees who reported.
+    Role.COMMUNE_OFFICIAL: frozenset({*_AUTHOR, Permission.FEEDBACK_HANDLE}),
     Role.PROVINCE_EDITOR: frozenset(_AUTHOR),
-    Role.COMMUNE_LEADER: frozenset(_APPROVER),
+    Role.COMMUNE_LEADER: frozenset(
+        {*_APPROVER, Permission.FEEDBACK_HANDLE, Permission.FEEDBACK_MODERATE, Permission.FEEDBACK_IDENTITY}
+    ),
     Role.PROVINCE_APPROVER: frozenset(_APPROVER),
-    Role.FEEDBACK_HANDLER: frozenset({Permission.NOTICE_READ, Permission.FEEDBACK_HANDLE}),
+    Role.FEEDBACK_HANDLER: frozenset(
+        {
+            Permission.NOTICE_READ,
+            Permission.FEEDBACK_HANDLE,
+            Permission.FEEDBACK_MODERATE,
+            Permission.FEEDBACK_IDENTITY,
+        }
+    ),
     Role.ADMIN: frozenset(
         {
             Permission.NOTICE_READ,
@@ -71,6 +85,7 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
             Permission.ACCOUNT_MANAGE,
             Permission.CATEGORY_MANAGE,
             Permission.AREA_MANAGE,
+            Permission.FEEDBACK_CONFIGURE,
         }
     ),
 }

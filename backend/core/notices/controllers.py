@@ -8,7 +8,7 @@ from typing import Annotated
 from litestar import Controller, get, patch, post
 from litestar.params import FromPath, FromQuery, JSONBody, QueryParameter
 
-from backend.core.notices import flows, services
+from backend.core.notices import flows, listing, services
 from backend.core.notices.schemas import (
     ActionIn,
     NewVersionIn,
@@ -57,7 +57,7 @@ class NoticeController(Controller):
             cursor=cursor,
             limit=limit,
         )
-        return await services.list_notices(rt, actor, flt)
+        return await listing.list_notices(rt, actor, flt)
 
     @post(
         "/",

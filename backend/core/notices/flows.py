@@ -161,7 +161,9 @@ async def emergency_publish(rt: Runtime, actor: Actor, notice_id: uuid.UUID, bod
         rt, actor, notice_id, Permission.NOTICE_EMERGENCY_PUBLISH, over_targets=True
     )
     if row["priority"] != "emergency":
-        raise Conflict("not_emergency", message_key="error.not_emergency", details={"priority": row["priority"]})
+        raise Conflict(
+            "not_emergency", message_key="error.not_emergency", details={"priority": row["priority"]}
+        )
     now = rt.clock.now()
     async with rt.db.transaction():
         await _publish(

@@ -5,7 +5,7 @@ import uuid
 import pytest
 
 from backend.adapters.clock import FakeClock
-from backend.core.accounts import services as accounts
+from backend.core.accounts import admin as staff_admin
 from backend.core.accounts.permissions import Role
 from backend.core.accounts.schemas import GrantIn
 from backend.core.audit.tables import AuditEntry
@@ -19,7 +19,7 @@ def clock():
 async def _staff(
     rt, username="canbo.xa", password="mat-khau-du-dai", role=Role.COMMUNE_OFFICIAL, area="38001"
 ):
-    await accounts.ensure_staff(rt, username, password, "Cán bộ xã", [GrantIn(role=role, area_code=area)])
+    await staff_admin.ensure_staff(rt, username, password, "Cán bộ xã", [GrantIn(role=role, area_code=area)])
     return username, password
 
 
