@@ -5,7 +5,7 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
-from backend.core.accounts.permissions import Actor, Permission
+from backend.core.accounts.permissions import Actor, Grant, Permission
 from backend.core.accounts.schemas import AccountList, AccountOut, GrantIn, GrantOut, StaffAccountIn
 from backend.core.accounts.tables import Account, RefreshToken, RoleGrant
 from backend.core.areas import services as areas
@@ -57,35 +57,63 @@ async def list_staff(rt: Runtime, actor: Actor) -> AccountList:
 
 async def create_staff(rt: Runtime, actor: Actor, data: StaffAccountIn) -> AccountOut:
     used = actor.require(Permission.ACCOUNT_MANAGE)
-    username = data.username.lower()
     await areas.paths_for(rt, [g.area_code for g in data.grants], field="grants.area_code")
     async with rt.db.transaction():
-        if await Account.exists().where(Account.username == username):
-            raise Conflict("username_taken", message_key="error.duplicate", what="account")
-        account_id = uuid.uuid4()
-        await Account.insert(
-            Account(
-                id=account_id,
-                kind="staff",
-                username=username,
-                password_hash=hash_password(data.password),
-                full_name=data.full_name,
-                phone=data.phone,
-                created_at=rt.clock.now(),
-            )
-        )
-        for g in data.grants:
-            await _add_grant(rt, account_id, g, actor)
-        await audit.record(
+        account_id = await _insert_staff(
             rt,
             actor,
-            "account.create",
-            target_type="account",
-            target_id=str(account_id),
-            grant=used,
-            details={"username": username, "grants": [[g.role.value, g.area_code] for g in data.grants]},
+            data.username.lower(),
+            data.password,
+            data.full_name,
+            data.grants,
+            phone=data.phone,
+            used=used,
         )
+        if account_id is None:
+            raise Conflict("username_taken", message_key="error.duplicate", what="account")
     return await get_account(rt, actor, account_id)
+
+
+async def _insert_staff(
+    rt: Runtime,
+    actor: Actor,
+    username: str,
+    password: str,
+    full_name: str,
+    grants: list[GrantIn],
+    *,
+    phone: str | None = None,
+    used: Grant | None = None,
+) -> uuid.UUID | None:
+    """Insert a staff account with its grants and the audit entry; None if the username is taken.
+
+    Runs in the caller's transaction."""
+    if await Account.exists().where(Account.username == username):
+        return None
+    account_id = uuid.uuid4()
+    await Account.insert(
+        Account(
+            id=account_id,
+            kind="staff",
+            username=username,
+            password_hash=hash_password(password),
+            full_name=full_name,
+            phone=phone,
+            created_at=rt.clock.now(),
+        )
+    )
+    for g in grants:
+        await _add_grant(rt, account_id, g, actor)
+    await audit.record(
+        rt,
+        actor,
+        "account.create",
+        target_type="account",
+        target_id=str(account_id),
+        grant=used,
+        details={"username": username, "grants": [[g.role.value, g.area_code] for g in grants]},
+    )
+    return account_id
 
 
 async def _add_grant(rt: Runtime, account_id: uuid.UUID, grant: GrantIn, actor: Actor) -> uuid.UUID:
@@ -180,29 +208,6 @@ async def ensure_staff(
     rt: Runtime, username: str, password: str, full_name: str, grants: list[GrantIn]
 ) -> bool:
     """Create a staff account if missing (CLI and demo data); returns True when created."""
-    if await Account.exists().where(Account.username == username):
-        return False
-    system = Actor.system("bootstrap")
     async with rt.db.transaction():
-        account_id = uuid.uuid4()
-        await Account.insert(
-            Account(
-                id=account_id,
-                kind="staff",
-                username=username,
-                full_name=full_name,
-                password_hash=hash_password(password),
-                created_at=rt.clock.now(),
-            )
-        )
-        for g in grants:
-            await _add_grant(rt, account_id, g, system)
-        await audit.record(
-            rt,
-            system,
-            "account.create",
-            target_type="account",
-            target_id=str(account_id),
-            details={"username": username, "grants": [[g.role.value, g.area_code] for g in grants]},
-        )
-    return True
+        created = await _insert_staff(rt, Actor.system("bootstrap"), username, password, full_name, grants)
+    return created is not None
