@@ -6,7 +6,7 @@ import asyncio
 import contextlib
 import logging
 import uuid
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
 
 from litestar import Litestar, Request, get
@@ -51,6 +51,8 @@ from backend.lib.http import (
     request_id_middleware,
 )
 from backend.lib.ratelimit import RateLimiter
+from backend.officials.feedback import sweep as feedback_sweep
+from backend.officials.feedback.controllers import FeedbackConfigController, StaffFeedbackController
 from backend.runtime import Runtime
 from backend.settings import Settings
 from backend.tables import ALL_TABLES
@@ -59,6 +61,7 @@ log = logging.getLogger("keng")
 
 API_VERSION = "1.0.0"
 EXPIRY_SWEEP_SECONDS = 60
+FEEDBACK_SWEEP_SECONDS = 300
 
 
 @dataclass
@@ -139,16 +142,24 @@ def create_app(settings: Settings, overrides: Overrides | None = None) -> Litest
             worker = OutboxWorker(rt)
             app.state.worker = worker
             sweeper: asyncio.Task[None] | None = None
+            feedback_sweeper: asyncio.Task[None] | None = None
             if settings.run_workers:
                 worker.start()
-                sweeper = asyncio.create_task(_sweep_expired(rt), name="expiry-sweeper")
+                sweeper = asyncio.create_task(
+                    _every(EXPIRY_SWEEP_SECONDS, "notice expiry", rt, _expire_notices), name="expiry-sweeper"
+                )
+                feedback_sweeper = asyncio.create_task(
+                    _every(FEEDBACK_SWEEP_SECONDS, "feedback sweep", rt, _sweep_feedback),
+                    name="feedback-sweeper",
+                )
             try:
                 yield
             finally:
-                if sweeper:
-                    sweeper.cancel()
-                    with contextlib.suppress(asyncio.CancelledError):
-                        await sweeper
+                for task in (sweeper, feedback_sweeper):
+                    if task:
+                        task.cancel()
+                        with contextlib.suppress(asyncio.CancelledError):
+                            await task
                 await worker.stop()
                 if mqtt is not None:
                     await mqtt.stop()
@@ -164,6 +175,8 @@ def create_app(settings: Settings, overrides: Overrides | None = None) -> Litest
             CitizenController,
             SubscriptionController,
             FeedbackController,
+            StaffFeedbackController,
+            FeedbackConfigController,
             Open311Controller,
             FeedController,
             PushRegistrationController,
@@ -205,12 +218,22 @@ def openapi_config() -> OpenAPIConfig:
     )
 
 
-async def _sweep_expired(rt: Runtime) -> None:
+async def _expire_notices(rt: Runtime) -> object:
+    return await notice_flows.expire_due(rt)
+
+
+async def _sweep_feedback(rt: Runtime) -> object:
+    result = await feedback_sweep.sweep(rt)
+    return result if (result.reminders or result.overdue or result.escalations or result.created) else None
+
+
+async def _every(seconds: float, name: str, rt: Runtime, job: Callable[[Runtime], Awaitable[object]]) -> None:
+    """Run a periodic job for the life of the process; a failed round is logged, never fatal."""
     while True:
         try:
-            count = await notice_flows.expire_due(rt)
-            if count:
-                log.info("expired %s notices", count)
+            result = await job(rt)
+            if result:
+                log.info("%s: %s", name, result)
         except Exception:
-            log.exception("expiry sweep failed")
-        await asyncio.sleep(EXPIRY_SWEEP_SECONDS)
+            log.exception("%s failed", name)
+        await asyncio.sleep(seconds)

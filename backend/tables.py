@@ -14,6 +14,16 @@ from backend.core.categories.tables import Category
 from backend.core.changes.tables import ChangeArea, ChangeCounter, ChangeLog
 from backend.core.notices.tables import Notice, NoticeTarget
 from backend.core.outbox.tables import OutboxMessage
+from backend.officials.feedback.tables import (
+    AnswerTemplate,
+    FeedbackAlert,
+    FeedbackFollower,
+    FeedbackHandling,
+    FeedbackSla,
+    HandlingUnit,
+    Holiday,
+    RoutingRule,
+)
 
 ALL_TABLES: list[type[Table]] = [
     Area,
@@ -34,6 +44,14 @@ ALL_TABLES: list[type[Table]] = [
     FeedbackMedia,
     FeedbackEvent,
     Open311ApiKey,
+    HandlingUnit,
+    RoutingRule,
+    Holiday,
+    FeedbackSla,
+    FeedbackHandling,
+    FeedbackFollower,
+    FeedbackAlert,
+    AnswerTemplate,
     PushRegistration,
     PushDelivery,
     CapMessage,

@@ -35,6 +35,7 @@ from backend.lib.errors import BadRequest, Conflict, Forbidden, NotFound, Valida
 from backend.lib.i18n import nfc
 from backend.lib.paging import decode_cursor, encode_cursor
 from backend.lib.ratelimit import RateLimiter
+from backend.officials.feedback import intake
 from backend.runtime import Runtime
 
 ANSWERED_STATES = ("answered", "resolved")
@@ -302,6 +303,8 @@ async def create(
                 ]
             )
         await FeedbackEvent.insert(FeedbackEvent(**event))
+        # Routing, deadlines and a duplicate hint for the staff queue, in the same transaction.
+        await intake.on_received(rt, row)
     return {**row, "rating": None, "answered_at": None}, event
 
 

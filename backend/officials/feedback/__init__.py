@@ -1,0 +1,1 @@
+"""Staff handling of citizen feedback: routing, queues, deadlines, duplicates, answers."""
