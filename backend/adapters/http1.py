@@ -3,14 +3,19 @@
 A fan-out is tens of thousands of tiny POSTs to a handful of push-service origins. General clients
 spend more CPU per request than the RFC 8291 encryption of the message itself; this one keeps a
 bounded pool of persistent connections per origin (TLS for https), writes each request in one
-``write`` and parses answers with ``httptools``. It does POST only, no redirects, no pipelining."""
+``write`` and parses answers with ``httptools``. It does POST only, no redirects, no pipelining.
+
+``post`` is one awaited request; ``post_all`` drives many from protocol callbacks (no task, future
+or timer per request: one watchdog checks deadlines), which is what a fan-out uses."""
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
 import ssl
+import time
 from collections import deque
+from collections.abc import Callable
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
@@ -68,6 +73,7 @@ class _Connection(asyncio.Protocol):
         self.closed = False
         self.keep_alive = True
         self.used = False
+        self.on_answer: Callable[[HttpResponse | HttpError], None] | None = None
 
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
         self.transport = transport  # type: ignore[assignment]
@@ -76,6 +82,13 @@ class _Connection(asyncio.Protocol):
         self.closed = True
         if self.waiter is not None and not self.waiter.done():
             self.waiter.set_exception(HttpError(f"connection lost: {exc or 'closed by peer'}"))
+        self._answer(HttpError(f"connection lost: {exc or 'closed by peer'}"))
+
+    def _answer(self, outcome: HttpResponse | HttpError) -> None:
+        callback = self.on_answer
+        if callback is not None:
+            self.on_answer = None
+            callback(outcome)
 
     def data_received(self, data: bytes) -> None:
         try:
@@ -95,10 +108,12 @@ class _Connection(asyncio.Protocol):
         self.headers, self.body = {}, []
         if self.waiter is not None and not self.waiter.done():
             self.waiter.set_result(response)
+        self._answer(response)
 
-    def _fail(self, exc: Exception) -> None:
+    def _fail(self, exc: HttpError) -> None:
         if self.waiter is not None and not self.waiter.done():
             self.waiter.set_exception(exc)
+        self._answer(exc)
         self.close()
 
     def close(self) -> None:
@@ -208,9 +223,161 @@ class Http1Client:
                 conn.close()
             return response
 
+    async def post_all(
+        self,
+        count: int,
+        request: Callable[[int], tuple[str, bytes, bytes]],
+        answer: Callable[[int, HttpResponse | Exception], None],
+        limit: int,
+    ) -> int:
+        """Send requests ``0 … count-1`` in order, at most ``limit`` (and ``per_origin``) at a time.
+
+        ``request(i)`` gives (url, header lines as ``b"Name: value\\r\\n"…``, body); it is called
+        only when the request can go out, and an exception it raises is that request's answer.
+        ``answer(i, response or exception)`` is called once per request. Returns how many were
+        started. Cancelled: starts nothing more, drops the connections of requests in flight (their
+        answers never come) and re-raises."""
+        return await _Batch(self, count, request, answer, min(limit, self.per_origin)).run()
+
     async def aclose(self) -> None:
         for pool in self._pools.values():
             pool.close()
         self._pools.clear()
         with contextlib.suppress(Exception):
             await asyncio.sleep(0)
+
+
+class _Batch:
+    """The state of one ``post_all``: a cursor over the requests and those in flight."""
+
+    def __init__(
+        self,
+        client: Http1Client,
+        count: int,
+        request: Callable[[int], tuple[str, bytes, bytes]],
+        answer: Callable[[int, HttpResponse | Exception], None],
+        limit: int,
+    ) -> None:
+        self.client = client
+        self.count = count
+        self.request = request
+        self.answer = answer
+        self.limit = max(1, limit)
+        self.next = 0
+        self.in_flight: dict[int, tuple[_Connection | None, float]] = {}
+        self.tasks: set[asyncio.Task[None]] = set()
+        self.loop = asyncio.get_running_loop()
+        self.done: asyncio.Future[None] = self.loop.create_future()
+        self.watchdog: asyncio.TimerHandle | None = None
+
+    async def run(self) -> int:
+        try:
+            self.pump()
+            if self.in_flight:
+                self.watch()
+                await self.done
+        except BaseException:
+            self.next = self.count  # start nothing more
+            for conn, _ in list(self.in_flight.values()):
+                if conn is not None:
+                    conn.on_answer = None
+                    conn.close()
+            for task in self.tasks:
+                task.cancel()
+            raise
+        finally:
+            if self.watchdog is not None:
+                self.watchdog.cancel()
+        return self.next
+
+    def pump(self) -> None:
+        while self.next < self.count and len(self.in_flight) < self.limit:
+            i = self.next
+            self.next += 1
+            try:
+                url, lines, body = self.request(i)
+                origin, target = split_url(url)
+            except Exception as exc:
+                self.answer(i, exc)
+                continue
+            pool = self.client._pool(origin)
+            data = b"".join(
+                (
+                    b"POST ",
+                    target.encode("latin-1"),
+                    b" HTTP/1.1\r\nHost: ",
+                    pool.host_header,
+                    b"\r\n",
+                    lines,
+                    b"Content-Length: %d\r\n\r\n" % len(body),
+                    body,
+                )
+            )
+            conn = pool.take_idle()
+            self.in_flight[i] = (conn, time.monotonic() + self.client.timeout)
+            if conn is not None:
+                self.write(i, pool, conn, data, retry=True)
+            else:
+                self.connect(i, pool, data)
+        if not self.in_flight and self.next >= self.count and not self.done.done():
+            self.done.set_result(None)
+
+    def connect(self, i: int, pool: _OriginPool, data: bytes) -> None:
+        async def connecting() -> None:
+            try:
+                conn = await pool.connect()
+            except HttpError as exc:
+                self.finish(i, pool, None, exc)
+                return
+            if i not in self.in_flight:  # timed out meanwhile
+                conn.close()
+                return
+            self.write(i, pool, conn, data, retry=False)
+
+        task = self.loop.create_task(connecting())
+        self.tasks.add(task)
+        task.add_done_callback(self.tasks.discard)
+
+    def write(self, i: int, pool: _OriginPool, conn: _Connection, data: bytes, *, retry: bool) -> None:
+        assert conn.transport is not None
+        self.in_flight[i] = (conn, self.in_flight[i][1])
+
+        def answered(outcome: HttpResponse | HttpError) -> None:
+            if isinstance(outcome, HttpError) and retry:
+                # A kept-alive connection the server closed meanwhile: one fresh try.
+                conn.close()
+                self.connect(i, pool, data)
+                return
+            self.finish(i, pool, conn, outcome)
+
+        conn.on_answer = answered
+        conn.used = True
+        conn.transport.write(data)
+
+    def finish(
+        self, i: int, pool: _OriginPool, conn: _Connection | None, outcome: HttpResponse | Exception
+    ) -> None:
+        if self.in_flight.pop(i, None) is None:
+            return
+        if conn is not None:
+            if isinstance(outcome, HttpResponse) and conn.keep_alive and not conn.closed:
+                pool.idle.append(conn)
+            else:
+                conn.close()
+        try:
+            self.answer(i, outcome)
+        finally:
+            self.pump()
+
+    def watch(self) -> None:
+        now = time.monotonic()
+        for i, (conn, deadline) in list(self.in_flight.items()):
+            if deadline <= now:
+                if conn is not None:
+                    conn.on_answer = None
+                    conn.close()
+                self.in_flight.pop(i, None)
+                self.answer(i, HttpError(f"no answer within {self.client.timeout:g}s"))
+        self.pump()
+        if not self.done.done():
+            self.watchdog = self.loop.call_later(min(1.0, self.client.timeout / 4), self.watch)

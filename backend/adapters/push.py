@@ -21,14 +21,14 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, timedelta
 from pathlib import Path
-from typing import Any, Literal, Protocol
+from typing import Any, Literal, NamedTuple, Protocol
 
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from py_vapid import Vapid02
 from pywebpush import WebPusher
 
-from backend.adapters.http1 import Http1Client, HttpError, split_url
+from backend.adapters.http1 import Http1Client, HttpError, HttpResponse, split_url
 
 log = logging.getLogger(__name__)
 
@@ -49,8 +49,7 @@ class PushOptions:
             raise ValueError("TTL must be at least 1 second")
 
 
-@dataclass(frozen=True)
-class WebPushTarget:
+class WebPushTarget(NamedTuple):
     endpoint: str
     p256dh: str
     auth: str
@@ -147,10 +146,52 @@ class VapidSigner:
         return value
 
 
+class WebPushBatch:
+    """One page of messages. A sender starts them in order, counts how many it started and fills
+    ``results[i]`` as answers come; a message started but unanswered (cancelled) stays ``None``."""
+
+    __slots__ = ("payloads", "results", "started", "targets")
+
+    def __init__(self, targets: Sequence[WebPushTarget], payloads: Sequence[bytes]) -> None:
+        self.targets = targets
+        self.payloads = payloads
+        self.results: list[SendResult | None] = [None] * len(targets)
+        self.started = 0
+
+
 class WebPushSender(Protocol):
     async def send(self, target: WebPushTarget, payload: bytes, options: PushOptions) -> SendResult: ...
 
     async def aclose(self) -> None: ...
+
+
+async def send_each(
+    sender: WebPushSender, batch: WebPushBatch, options: PushOptions, concurrency: int
+) -> None:
+    """A batch through ``sender.send``, ``concurrency`` at a time (senders without ``send_batch``)."""
+    queue = iter(range(len(batch.targets)))
+    stop: list[BaseException] = []
+
+    async def worker() -> None:
+        for i in queue:
+            if stop:
+                return
+            batch.started = i + 1
+            try:
+                batch.results[i] = await sender.send(batch.targets[i], batch.payloads[i], options)
+            except Exception as exc:
+                batch.results[i] = SendResult("retry", error=f"{type(exc).__name__}: {exc}"[:200])
+            except BaseException as exc:  # cancelled or dying: finish what is in flight, then stop
+                stop.append(exc)
+                return
+
+    await asyncio.gather(*(worker() for _ in range(min(concurrency, len(batch.targets)))))
+    if stop:
+        raise stop[0]
+
+
+class _BadSubscription(Exception):
+    pass
 
 
 class FcmSender(Protocol):
@@ -209,6 +250,42 @@ class PyWebPushSender:
         except HttpError as exc:
             return SendResult("retry", error=str(exc)[:200])
         return classify_http(response.status, response.headers, response.body)
+
+    async def send_batch(self, batch: WebPushBatch, options: PushOptions, concurrency: int) -> None:
+        """The fan-out path: the same encryption and headers as ``send``, with the header block
+        built once per origin and requests driven by ``Http1Client.post_all``."""
+        common = (
+            f"TTL: {options.ttl}\r\nUrgency: {options.urgency}\r\nTopic: {options.topic}\r\n"
+            "Content-Encoding: aes128gcm\r\nContent-Type: application/octet-stream\r\n"
+        ).encode("latin-1")
+        heads: dict[str, bytes] = {}
+        targets, payloads, results = batch.targets, batch.payloads, batch.results
+
+        def request(i: int) -> tuple[str, bytes, bytes]:
+            batch.started = i + 1
+            target = targets[i]
+            try:
+                origin, _ = split_url(target.endpoint)
+                body = encrypt(target, payloads[i])
+            except (HttpError, ValueError, KeyError) as exc:
+                raise _BadSubscription(f"bad subscription: {exc}") from exc
+            head = heads.get(origin.url)
+            if head is None:
+                vapid = self.signer.header(origin.url)
+                head = heads[origin.url] = b"Authorization: " + vapid.encode("latin-1") + b"\r\n" + common
+            return target.endpoint, head, body
+
+        def answer(i: int, outcome: HttpResponse | Exception) -> None:
+            if isinstance(outcome, HttpResponse):
+                results[i] = classify_http(outcome.status, outcome.headers, outcome.body)
+            elif isinstance(outcome, _BadSubscription):
+                results[i] = SendResult("failed", error=str(outcome))
+            elif isinstance(outcome, HttpError):
+                results[i] = SendResult("retry", error=str(outcome)[:200])
+            else:
+                results[i] = SendResult("retry", error=f"{type(outcome).__name__}: {outcome}"[:200])
+
+        await self.http.post_all(len(targets), request, answer, concurrency)
 
     async def aclose(self) -> None:
         await self.http.aclose()

@@ -12,8 +12,11 @@ async def _citizen(client, device="android-phone-0001"):
 async def test_citizen_replaces_and_reads_subscriptions(client, factory):
     await factory.tree()
     headers, _ = await _citizen(client)
-    response = await client.put("/api/v1/citizen/subscriptions", json={"areas": ["38001-01", "40001"],
-                                                                         "categories": ["health"]}, headers=headers)
+    response = await client.put(
+        "/api/v1/citizen/subscriptions",
+        json={"areas": ["38001-01", "40001"], "categories": ["health"]},
+        headers=headers,
+    )
     assert response.status_code == 200, response.text
     body = response.json()
     assert [a["code"] for a in body["areas"]] == ["38001-01", "40001"]
@@ -30,8 +33,9 @@ async def test_bad_subscriptions_change_nothing(client, factory):
     await client.put("/api/v1/citizen/subscriptions", json={"areas": ["38001"]}, headers=headers)
     unknown = await client.put("/api/v1/citizen/subscriptions", json={"areas": ["99999"]}, headers=headers)
     assert unknown.status_code == 422
-    bad_category = await client.put("/api/v1/citizen/subscriptions", json={"areas": ["38002"], "categories": ["x"]},
-                                    headers=headers)
+    bad_category = await client.put(
+        "/api/v1/citizen/subscriptions", json={"areas": ["38002"], "categories": ["x"]}, headers=headers
+    )
     assert bad_category.status_code == 422
     current = (await client.get("/api/v1/citizen/subscriptions", headers=headers)).json()
     assert [a["code"] for a in current["areas"]] == ["38001"]
@@ -52,8 +56,11 @@ async def test_who_receives_a_notice(client, factory, app_rt):
     await client.put("/api/v1/citizen/subscriptions", json={"areas": ["38001-01"]}, headers=village_h)
     await client.put("/api/v1/citizen/subscriptions", json={"areas": ["38001"]}, headers=commune_h)
     await client.put("/api/v1/citizen/subscriptions", json={"areas": ["40001"]}, headers=other_h)
-    await client.put("/api/v1/citizen/subscriptions", json={"areas": ["38001"], "categories": ["elections"]},
-                     headers=picky_h)
+    await client.put(
+        "/api/v1/citizen/subscriptions",
+        json={"areas": ["38001"], "categories": ["elections"]},
+        headers=picky_h,
+    )
     as_ids = lambda ids: sorted(str(i) for i in ids)  # noqa: E731
     province = await subscriptions.subscribers(app_rt, ["/VN/38/"], "health", "normal")
     assert as_ids(province) == sorted([village, commune])

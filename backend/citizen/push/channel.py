@@ -26,8 +26,10 @@ from backend.adapters.push import (
     PyWebPushSender,
     SendResult,
     VapidSigner,
+    WebPushBatch,
     WebPushSender,
     WebPushTarget,
+    send_each,
 )
 from backend.citizen.push import deliveries
 from backend.citizen.push.deliveries import Row
@@ -173,24 +175,32 @@ class FanOut:
     async def run(self) -> None:
         rt = self.rt
         last_id = 0
+        # The next page is claimed while the current one is sent; its claim is stamped then, so it
+        # is used only while still young and otherwise handed back and claimed afresh.
+        self._next: asyncio.Task[tuple[list[Row], int, datetime]] | None = None
         try:
             while True:
                 ttl = ttl_for(self.notice, self.event, rt.clock.now())
                 if ttl is None:
+                    await self._release_next()
                     await deliveries.skip_open(rt, self.notice_id, self.event, "validity ended")
                     break
                 if self.event == "published" and last_id and not await self._still_published():
                     break
-                rows, last_id_seen = await deliveries.claim(rt, self.notice_id, self.event, last_id, PAGE)
+                rows, last_id_seen = await self._claim(last_id)
                 if last_id_seen == last_id:
                     break
                 last_id = last_id_seen
+                self._next = asyncio.ensure_future(self._claim_stamped(last_id))
                 if rows:
                     await self._page(rows, options_for(self.notice, ttl))
         finally:
-            for sender in (self.webpush, self.fcm):
-                if sender is not None:
-                    await sender.aclose()
+            try:
+                await self._release_next()
+            finally:
+                for sender in (self.webpush, self.fcm):
+                    if sender is not None:
+                        await sender.aclose()
         if self.retries:
             after = min(3600.0, max(self.retry_after)) if self.retry_after else None
             raise RetryLater(f"{self.retries} push deliveries to retry", after)
@@ -199,6 +209,32 @@ class FanOut:
             raise RetryLater(
                 "push deliveries held by another fan-out", deliveries.SENDING_LEASE.total_seconds()
             )
+
+    async def _claim_stamped(self, after_id: int) -> tuple[list[Row], int, datetime]:
+        now = self.rt.clock.now()
+        rows, last = await deliveries.claim(self.rt, self.notice_id, self.event, after_id, PAGE)
+        return rows, last, now
+
+    async def _claim(self, after_id: int) -> tuple[list[Row], int]:
+        task, self._next = self._next, None
+        if task is not None:
+            rows, last, claimed_at = await task
+            if self.rt.clock.now() - claimed_at < deliveries.SENDING_LEASE / 4:
+                return rows, last
+            await deliveries.release(self.rt, rows)
+        return await deliveries.claim(self.rt, self.notice_id, self.event, after_id, PAGE)
+
+    async def _release_next(self) -> None:
+        """Hand a page claimed ahead back (to ``pending``): it was never started."""
+        task, self._next = self._next, None
+        if task is None:
+            return
+        try:
+            rows, _, _ = await asyncio.shield(task)
+        except Exception:
+            log.exception("claiming the next push page failed")
+            return
+        await asyncio.shield(deliveries.release(self.rt, rows))
 
     async def _still_published(self) -> bool:
         status = await Notice.select(Notice.status).where(Notice.id == self.notice_id).first()
@@ -236,26 +272,21 @@ class FanOut:
         if self.webpush is None:
             self.webpush = self.channel.webpush_factory()
         sender = self.webpush
-        queue = iter(rows)
-        stop: list[BaseException] = []
-
-        async def worker() -> None:
-            for row in queue:
-                if stop:
-                    return
-                started.add(row.id)
-                target = WebPushTarget(row.endpoint, row.p256dh, row.auth)
-                try:
-                    results[row.id] = await sender.send(target, self.payload(row.language), options)
-                except Exception as exc:
-                    results[row.id] = SendResult("retry", error=f"{type(exc).__name__}: {exc}"[:200])
-                except BaseException as exc:  # cancelled or dying: finish what is in flight, then stop
-                    stop.append(exc)
-                    return
-
-        await asyncio.gather(*(worker() for _ in range(min(self.concurrency, len(rows)))))
-        if stop:
-            raise stop[0]
+        payloads = {language: self.payload(language) for language in {r.language for r in rows}}
+        batch = WebPushBatch(
+            [WebPushTarget(r.endpoint, r.p256dh, r.auth) for r in rows], [payloads[r.language] for r in rows]
+        )
+        send_batch = getattr(sender, "send_batch", None)
+        try:
+            if send_batch is not None:
+                await send_batch(batch, options, self.concurrency)
+            else:
+                await send_each(sender, batch, options, self.concurrency)
+        finally:
+            started.update(r.id for r in rows[: batch.started])
+            for row, result in zip(rows, batch.results, strict=True):
+                if result is not None:
+                    results[row.id] = result
 
     async def _send_fcm(self, rows: list[Row], options: PushOptions, results: dict[int, SendResult]) -> None:
         if not rows:

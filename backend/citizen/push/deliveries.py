@@ -4,16 +4,20 @@ Statuses: ``pending`` (planned) → ``sending`` (claimed by a fan-out, with ``cl
 ``sent`` | ``retry`` (429/5xx/network; tried again later) | ``failed`` (permanent) | ``pruned``
 (the push service said the device is gone; the registration is pruned too) | ``skipped`` (not
 sent: validity over, notice withdrawn or superseded, device unregistered). Claiming is one
-conditional UPDATE, so two workers never send the same row; a ``sending`` row older than the
-lease belongs to a fan-out that died and is claimed again."""
+conditional UPDATE in a write transaction, so two workers never send the same row; a ``sending``
+row older than the lease belongs to a fan-out that died and is claimed again.
+
+Claiming a page and recording its outcomes are the hot path of a fan-out: on SQLite each is one
+transaction on a plain connection (``Database.sqlite_batch``: one thread hop, tuples, no row
+conversion); on PostgreSQL each is one statement (a data-modifying CTE, arrays for id lists)."""
 
 from __future__ import annotations
 
+import sqlite3
 import uuid
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
-from datetime import timedelta
-from typing import Any
+from datetime import datetime, timedelta
+from typing import Any, NamedTuple
 
 from backend.adapters.push import SendResult
 from backend.citizen.subscriptions.services import subscribers
@@ -22,11 +26,11 @@ from backend.runtime import Runtime
 CHUNK = 500
 SENDING_LEASE = timedelta(seconds=120)
 OPEN_STATES = ("pending", "sending", "retry")
+CLAIMABLE = "(\"status\" IN ('pending', 'retry') OR (\"status\" = 'sending' AND \"claimed_at\" < {}))"
 STATUS_FOR = {"sent": "sent", "gone": "pruned", "retry": "retry", "failed": "failed", "skipped": "skipped"}
 
 
-@dataclass(frozen=True)
-class Row:
+class Row(NamedTuple):
     id: int
     registration: str
     channel: str
@@ -61,20 +65,28 @@ async def plan_published(
         return
     accounts = await subscribers(rt, target_paths, category, priority)
     now = rt.clock.now()
+    sql = (
+        'INSERT INTO "push_delivery" ("notice", "event", "registration", "channel", "status", '
+        '"attempts", "error", "created_at") '
+        "SELECT {}, 'published', r.\"id\", r.\"kind\", 'pending', 0, '', {} "
+        'FROM "push_registration" r WHERE r."account" IN (ACCOUNTS) '
+        'AND r."pruned_at" IS NULL AND (r."expires_at" IS NULL OR r."expires_at" > {}) '
+        'ON CONFLICT ("notice", "event", "registration") DO NOTHING'
+    )
+    if rt.db.dialect == "sqlite":
+        # One transaction, one thread hop for all the chunks.
+        def work(c: sqlite3.Connection) -> None:
+            for part in chunks(accounts):
+                c.execute(
+                    sql.replace("{}", "?").replace("ACCOUNTS", ", ".join("?" * len(part))),
+                    (notice_id, now, *part, now),
+                )
+
+        await rt.db.sqlite_batch(work)
+        return
     async with rt.db.transaction():
         for part in chunks(accounts):
-            await rt.db.execute(
-                'INSERT INTO "push_delivery" ("notice", "event", "registration", "channel", "status", '
-                '"attempts", "error", "created_at") '
-                "SELECT {}, 'published', r.\"id\", r.\"kind\", 'pending', 0, '', {} "
-                f'FROM "push_registration" r WHERE r."account" IN ({_marks(len(part))}) '
-                'AND r."pruned_at" IS NULL AND (r."expires_at" IS NULL OR r."expires_at" > {}) '
-                'ON CONFLICT ("notice", "event", "registration") DO NOTHING',
-                notice_id,
-                now,
-                *part,
-                now,
-            )
+            await rt.db.execute(sql.replace("ACCOUNTS", _marks(len(part))), notice_id, now, *part, now)
 
 
 async def plan_withdrawn(rt: Runtime, notice_id: uuid.UUID) -> None:
@@ -114,48 +126,73 @@ async def claim(
     """Claim the next page after ``after_id``; returns (claimed rows, last id looked at)."""
     now = rt.clock.now()
     stale = now - SENDING_LEASE
-    candidates = await rt.db.fetch(
-        'SELECT d."id", d."registration", d."channel", r."endpoint", r."p256dh", r."auth", r."language", '
-        'r."pruned_at" FROM "push_delivery" d JOIN "push_registration" r ON r."id" = d."registration" '
-        'WHERE d."notice" = {} AND d."event" = {} AND d."id" > {} '
-        "AND (d.\"status\" IN ('pending', 'retry') OR (d.\"status\" = 'sending' AND d.\"claimed_at\" < {})) "
-        'ORDER BY d."id" LIMIT {}',
+    if rt.db.dialect == "sqlite":
+        return await rt.db.sqlite_batch(
+            lambda c: _claim_sqlite(c, notice_id, event, after_id, limit, now, stale)
+        )
+    # One statement: lock the next claimable rows (skipping rows another claimer is taking right
+    # now), mark them, and return them with their registrations.
+    found = await rt.db.fetch(
+        'WITH "page" AS (SELECT "id" FROM "push_delivery" WHERE "notice" = {} AND "event" = {} '
+        'AND "id" > {} AND ' + CLAIMABLE + ' ORDER BY "id" LIMIT {} FOR UPDATE SKIP LOCKED), '
+        '"taken" AS (UPDATE "push_delivery" d SET "status" = \'sending\', "claimed_at" = {}, '
+        '"attempts" = d."attempts" + 1 FROM "page" WHERE d."id" = "page"."id" '
+        'RETURNING d."id", d."registration", d."channel") '
+        'SELECT t."id", t."registration", t."channel", r."endpoint", r."p256dh", r."auth", r."language", '
+        'r."pruned_at" FROM "taken" t JOIN "push_registration" r ON r."id" = t."registration" ORDER BY t."id"',
         notice_id,
         event,
         after_id,
         stale,
         limit,
+        now,
     )
-    if not candidates:
+    if not found:
         return [], after_id
-    ids = [int(c["id"]) for c in candidates]
-    async with rt.db.transaction():
-        taken = await rt.db.fetch(
-            'UPDATE "push_delivery" SET "status" = \'sending\', "claimed_at" = {}, '
-            '"attempts" = "attempts" + 1 '
-            f'WHERE "id" IN ({_marks(len(ids))}) '
-            "AND (\"status\" IN ('pending', 'retry') OR (\"status\" = 'sending' AND \"claimed_at\" < {})) "
-            'RETURNING "id"',
-            now,
-            *ids,
-            stale,
-        )
-    mine = {int(t["id"]) for t in taken}
     rows = [
         Row(
-            id=int(c["id"]),
-            registration=str(c["registration"]),
-            channel=c["channel"],
-            endpoint=c["endpoint"],
-            p256dh=c["p256dh"],
-            auth=c["auth"],
-            language=c["language"],
-            active=c["pruned_at"] is None,
+            int(c["id"]),
+            str(c["registration"]),
+            c["channel"],
+            c["endpoint"],
+            c["p256dh"],
+            c["auth"],
+            c["language"],
+            c["pruned_at"] is None,
         )
-        for c in candidates
-        if int(c["id"]) in mine
+        for c in found
     ]
-    return rows, ids[-1]
+    return rows, rows[-1].id
+
+
+def _claim_sqlite(
+    c: sqlite3.Connection,
+    notice_id: uuid.UUID,
+    event: str,
+    after_id: int,
+    limit: int,
+    now: datetime,
+    stale: datetime,
+) -> tuple[list[Row], int]:
+    # Inside BEGIN IMMEDIATE nobody else writes: the rows read are exactly the rows updated.
+    found = c.execute(
+        'SELECT d."id", d."registration", d."channel", r."endpoint", r."p256dh", r."auth", r."language", '
+        'r."pruned_at" IS NULL FROM "push_delivery" d JOIN "push_registration" r ON r."id" = d."registration" '
+        'WHERE d."notice" = ? AND d."event" = ? AND d."id" > ? '
+        "AND (d.\"status\" IN ('pending', 'retry') OR (d.\"status\" = 'sending' AND d.\"claimed_at\" < ?)) "
+        'ORDER BY d."id" LIMIT ?',
+        (notice_id, event, after_id, stale, limit),
+    ).fetchall()
+    if not found:
+        return [], after_id
+    last = found[-1][0]
+    c.execute(
+        'UPDATE "push_delivery" SET "status" = \'sending\', "claimed_at" = ?, "attempts" = "attempts" + 1 '
+        'WHERE "notice" = ? AND "event" = ? AND "id" > ? AND "id" <= ? '
+        "AND (\"status\" IN ('pending', 'retry') OR (\"status\" = 'sending' AND \"claimed_at\" < ?))",
+        (now, notice_id, event, after_id, last, stale),
+    )
+    return [Row(f[0], f[1], f[2], f[3], f[4], f[5], f[6], bool(f[7])) for f in found], last
 
 
 async def record(
@@ -184,32 +221,72 @@ async def record(
         groups.setdefault((status, result.status, error[:255]), []).append(row.id)
         if status == "pruned":
             gone[row.registration] = f"gone: HTTP {result.status}" if result.status else "gone"
-    async with rt.db.transaction():
-        for (status, http_status, error), ids in groups.items():
-            for part in chunks(ids):
-                await rt.db.execute(
-                    'UPDATE "push_delivery" SET "status" = {}, "http_status" = {}, "error" = {}, "done_at" = {} '
-                    f'WHERE "id" IN ({_marks(len(part))}) AND "status" = \'sending\'',
-                    status,
-                    http_status,
-                    error,
-                    now if status != "retry" else None,
-                    *part,
+    updates = [
+        (status, http_status, error, now if status != "retry" else None, ids)
+        for (status, http_status, error), ids in groups.items()
+    ]
+    pruned = [(now, reason, uuid.UUID(reg)) for reg, reason in gone.items()]
+    await _write(rt, updates, unstarted, pruned)
+
+
+async def release(rt: Runtime, rows: Sequence[Row]) -> None:
+    """Rows claimed but never started go back to ``pending``."""
+    if rows:
+        await _write(rt, [], [r.id for r in rows], [])
+
+
+async def _write(
+    rt: Runtime,
+    updates: list[tuple[str, int | None, str, datetime | None, list[int]]],
+    unstarted: list[int],
+    pruned: list[tuple[datetime, str, uuid.UUID]],
+) -> None:
+    """Outcomes (status, http status, error, done at, ids) in one transaction; only rows still
+    ``sending`` change, so a row another fan-out took over after a lease ran out is left alone."""
+    prune_sql = (
+        'UPDATE "push_registration" SET "pruned_at" = {}, "pruned_reason" = {} '
+        'WHERE "id" = {} AND "pruned_at" IS NULL'
+    )
+    if rt.db.dialect == "sqlite":
+
+        def work(c: sqlite3.Connection) -> None:
+            for status, http_status, error, done_at, ids in updates:
+                for part in chunks(ids):
+                    c.execute(
+                        'UPDATE "push_delivery" SET "status" = ?, "http_status" = ?, "error" = ?, '
+                        f'"done_at" = ? WHERE "id" IN ({", ".join("?" * len(part))}) AND "status" = \'sending\'',
+                        (status, http_status, error, done_at, *part),
+                    )
+            for part in chunks(unstarted):
+                c.execute(
+                    'UPDATE "push_delivery" SET "status" = \'pending\', "claimed_at" = NULL '
+                    f'WHERE "id" IN ({", ".join("?" * len(part))}) AND "status" = \'sending\'',
+                    tuple(part),
                 )
-        for part in chunks(unstarted):
+            if pruned:
+                c.executemany(prune_sql.replace("{}", "?"), pruned)
+
+        await rt.db.sqlite_batch(work)
+        return
+    async with rt.db.transaction():
+        for status, http_status, error, done_at, ids in updates:
+            await rt.db.execute(
+                'UPDATE "push_delivery" SET "status" = {}, "http_status" = {}, "error" = {}, "done_at" = {} '
+                'WHERE "id" = ANY({}::bigint[]) AND "status" = \'sending\'',
+                status,
+                http_status,
+                error,
+                done_at,
+                ids,
+            )
+        if unstarted:
             await rt.db.execute(
                 'UPDATE "push_delivery" SET "status" = \'pending\', "claimed_at" = NULL '
-                f'WHERE "id" IN ({_marks(len(part))}) AND "status" = \'sending\'',
-                *part,
+                'WHERE "id" = ANY({}::bigint[]) AND "status" = \'sending\'',
+                unstarted,
             )
-        for reg, reason in gone.items():
-            await rt.db.execute(
-                'UPDATE "push_registration" SET "pruned_at" = {}, "pruned_reason" = {} '
-                'WHERE "id" = {} AND "pruned_at" IS NULL',
-                now,
-                reason,
-                uuid.UUID(reg),
-            )
+        for args in pruned:
+            await rt.db.execute(prune_sql, *args)
 
 
 async def open_count(rt: Runtime, notice_id: uuid.UUID, event: str) -> int:

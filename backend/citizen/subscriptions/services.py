@@ -116,7 +116,11 @@ async def subscribers(
         if wants(_json_list(row["categories"]), category, priority):
             account = row["account"]
             out.append(account if isinstance(account, uuid.UUID) else uuid.UUID(str(account)))
-    return sorted(set(out))
+    return sorted(set(out), key=_uuid_int)  # the order of UUIDs, without their slow __lt__
+
+
+def _uuid_int(value: uuid.UUID) -> int:
+    return value.int
 
 
 def wants(categories: Sequence[str], category: str, priority: str) -> bool:
