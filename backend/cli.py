@@ -158,7 +158,11 @@ def cmd_migrate(args: argparse.Namespace) -> int:
             ran = await migrations.migrate(db, target=args.to)
             print("applied: " + (", ".join(ran) if ran else "nothing (up to date)"))
 
-    asyncio.run(run())
+    try:
+        asyncio.run(run())
+    except ValueError as exc:  # an unknown --to target: nothing was applied
+        print(f"keng: {exc}; nothing applied (see `keng migrate --status`)", file=sys.stderr)
+        return 2
     return 0
 
 

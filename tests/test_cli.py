@@ -59,6 +59,10 @@ def test_migrate_demo_and_create_admin_on_a_fresh_folder(tmp_path):
     status = _run("migrate", "--status", cwd=tmp_path, env_extra=env)
     assert status.returncode == 0, status.stderr
     assert "m0001_core" in status.stdout
+    typo = _run("migrate", "--to", "m0001_cor", cwd=tmp_path, env_extra=env)
+    assert typo.returncode == 2
+    assert "unknown migration 'm0001_cor'" in typo.stderr
+    assert "Traceback" not in typo.stderr
     first = _run("demo", cwd=tmp_path, env_extra=env)
     assert first.returncode == 0, first.stderr
     assert "demo.pheduyet" in first.stdout
