@@ -52,7 +52,8 @@ from backend.lib.http import (
 )
 from backend.lib.ratelimit import RateLimiter
 from backend.officials.feedback import sweep as feedback_sweep
-from backend.officials.feedback.controllers import FeedbackConfigController, StaffFeedbackController
+from backend.officials.feedback.config_controllers import FeedbackConfigController
+from backend.officials.feedback.controllers import StaffFeedbackController
 from backend.runtime import Runtime
 from backend.settings import Settings
 from backend.tables import ALL_TABLES
