@@ -1,5 +1,7 @@
 """Answer templates, and a public answer turned into a draft notice for the commune loudspeakers."""
 
+import json
+
 from backend.core.accounts.permissions import Role
 from backend.core.notices.tables import Notice
 from tests.officials.feedback.helpers import CONFIG, act, admin, staff, submit
@@ -35,4 +37,5 @@ async def test_template_answer_and_notice_draft(client, factory):
     assert drafted.status_code == 201
     notice = await Notice.select().where(Notice.id == drafted.json()["notice_id"]).first()
     assert notice["status"] == "draft" and notice["owner_area"] == "38001"
-    assert "UBND xã đã bố trí thu gom rác." in str(notice["texts"])
+    texts = json.loads(notice["texts"]) if isinstance(notice["texts"], str) else notice["texts"]
+    assert "UBND xã đã bố trí thu gom rác." in texts["vi"]["body"]
