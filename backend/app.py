@@ -54,6 +54,7 @@ from backend.lib.ratelimit import RateLimiter
 from backend.officials.feedback import sweep as feedback_sweep
 from backend.officials.feedback.config_controllers import FeedbackConfigController
 from backend.officials.feedback.controllers import StaffFeedbackController
+from backend.officials.reports.controllers import ReportController
 from backend.runtime import Runtime
 from backend.settings import Settings
 from backend.tables import ALL_TABLES
@@ -188,6 +189,7 @@ def create_app(settings: Settings, overrides: Overrides | None = None) -> Litest
             NoticeController,
             AuditController,
             CapController,
+            ReportController,
         ],
         dependencies=DEPENDENCIES,
         lifespan=[lifespan],

@@ -170,6 +170,14 @@ class Settings:
             "CAP <expires> for notices without an end of validity: hours after sending (default 72).",
         ),
     )
+    report_window_start: str = field(
+        default="12-15",
+        metadata=_meta(
+            "KENG_REPORT_WINDOW_START",
+            "MM-DD (Vietnam time) where the yearly report's data window starts in the previous year; it "
+            "ends the day before in the report year (default 12-15: 15/12 to 14/12).",
+        ),
+    )
 
     @property
     def effective_database_url(self) -> str:

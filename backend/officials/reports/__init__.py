@@ -1,0 +1,1 @@
+"""Statistics for staff: the dashboard and the yearly grassroots-information report."""
