@@ -42,9 +42,8 @@ from backend.adapters.mqtt import InMemoryBus
 from backend.citizen.feed import services as feed
 from backend.citizen.subscriptions import services as subscriptions
 from backend.citizen.subscriptions.schemas import SubscriptionsIn
-from backend.core.accounts import services as accounts
 from backend.core.accounts.permissions import Actor, Role
-from backend.core.accounts.tables import Account, RoleGrant
+from backend.core.accounts.tables import Account
 from backend.core.areas import services as areas
 from backend.core.categories import services as categories
 from backend.core.changes.services import Change, record_changes
@@ -59,6 +58,7 @@ from backend.lib.tokens import issue_access_token
 from backend.runtime import Runtime
 from backend.settings import Settings
 from backend.tables import ALL_TABLES
+from bench.common import require_empty, staff
 
 PROVINCE = "38"  # Thanh Hóa: the followed communes are here
 PARENTS_PROVINCE = "40"  # Nghệ An: where the parents live
@@ -104,27 +104,6 @@ async def database_version(db: Database) -> str:
     if db.dialect == "sqlite":
         return f"SQLite {sqlite3.sqlite_version} (file, WAL)"
     return f"PostgreSQL {await db.fetchval('SHOW server_version')}"
-
-
-async def require_empty(db: Database) -> None:
-    if db.dialect == "sqlite":
-        sql = "SELECT count(*) AS n FROM sqlite_master WHERE type = 'table'"
-    else:
-        sql = "SELECT count(*) AS n FROM information_schema.tables WHERE table_schema = current_schema()"
-    if int(await db.fetchval(sql) or 0) > 0:
-        raise SystemExit(f"{db.url}: the database already holds tables; give a fresh, empty database")
-
-
-async def staff(rt: Runtime, role: Role, area_code: str) -> Actor:
-    """A real staff actor: an account and a grant in the database, loaded as requests load them."""
-    account_id = uuid.uuid4()
-    await Account.insert(
-        Account(
-            id=account_id, kind="staff", username=f"bench{account_id.hex[:12]}", created_at=rt.clock.now()
-        )
-    )
-    await RoleGrant.insert(RoleGrant(id=uuid.uuid4(), account=account_id, role=role.value, area=area_code))
-    return await accounts.actor_for_account(rt, account_id, accounts.ClientInfo("127.0.0.1", "bench"))
 
 
 # --------------------------------------------------------------------------------------------------

@@ -33,7 +33,7 @@ from backend.adapters.clock import SystemClock
 from backend.adapters.mqtt import InMemoryBus
 from backend.core.accounts import services as accounts
 from backend.core.accounts.permissions import Actor, Permission, Role
-from backend.core.accounts.tables import Account, RoleGrant
+from backend.core.accounts.tables import RoleGrant
 from backend.core.areas import services as areas
 from backend.core.categories import services as categories
 from backend.core.notices import flows
@@ -46,6 +46,7 @@ from backend.lib.db import Database
 from backend.runtime import Runtime
 from backend.settings import Settings
 from backend.tables import ALL_TABLES
+from bench.common import require_empty, staff
 
 AUTH_CHECKS = (
     2_000  # Actor.require calls per round: a few ms, short enough for some rounds to run uncontended
@@ -127,29 +128,6 @@ async def database_version(db: Database) -> str:
 
 # --------------------------------------------------------------------------------------------------
 # Setup
-
-
-async def require_empty(db: Database) -> None:
-    if db.dialect == "sqlite":
-        count = await db.fetchval("SELECT count(*) AS n FROM sqlite_master WHERE type = 'table'")
-    else:
-        count = await db.fetchval(
-            "SELECT count(*) AS n FROM information_schema.tables WHERE table_schema = current_schema()"
-        )
-    if int(count or 0) > 0:
-        raise SystemExit(f"{db.url}: the database already holds tables; give a fresh, empty database")
-
-
-async def staff(rt: Runtime, role: Role, area_code: str) -> Actor:
-    """A real actor: an account and a role grant in the database, loaded the way requests load them."""
-    account_id = uuid.uuid4()
-    await Account.insert(
-        Account(
-            id=account_id, kind="staff", username=f"bench{account_id.hex[:12]}", created_at=rt.clock.now()
-        )
-    )
-    await RoleGrant.insert(RoleGrant(id=uuid.uuid4(), account=account_id, role=role.value, area=area_code))
-    return await accounts.actor_for_account(rt, account_id, accounts.ClientInfo("127.0.0.1", "bench"))
 
 
 async def communes_by_province(rt: Runtime) -> dict[str, list[tuple[str, str]]]:
