@@ -350,6 +350,29 @@ async def _out(rt: Runtime, row: dict[str, Any]) -> FeedbackOut:
     return build_out(rt, row, [MediaOut(**m) for m in media_rows], events, area_name)
 
 
+REPORT_FIELDS = (
+    "id",
+    "token",
+    "category",
+    "status",
+    "area_code",
+    "lat",
+    "long",
+    "address",
+    "text",
+    "anonymous",
+    "rating",
+    "created_at",
+    "updated_at",
+    "answered_at",
+)
+
+
+def report_fields(row: dict[str, Any]) -> dict[str, Any]:
+    """The columns every view of a report shows as they are stored (citizen's and staff's alike)."""
+    return {name: row[name] for name in REPORT_FIELDS}
+
+
 def build_out(
     rt: Runtime,
     row: dict[str, Any],
@@ -358,23 +381,10 @@ def build_out(
     area_name: str | None,
 ) -> FeedbackOut:
     return FeedbackOut(
-        id=row["id"],
-        token=row["token"],
+        **report_fields(row),
         client_id=row["client_id"],
-        category=row["category"],
-        status=row["status"],
         status_group=group_of(row["status"]),
-        area_code=row["area_code"],
         area_name=area_name,
-        lat=row["lat"],
-        long=row["long"],
-        address=row["address"],
-        text=row["text"],
-        anonymous=row["anonymous"],
-        rating=row["rating"],
-        created_at=row["created_at"],
-        updated_at=row["updated_at"],
-        answered_at=row["answered_at"],
         can_add_information=row["status"] == "waiting_for_citizen",
         can_rate=row["status"] in ANSWERED_STATES and row["rating"] is None,
         reopen_until=reopen_until(rt, row),

@@ -12,6 +12,7 @@ from datetime import datetime
 from typing import Any
 
 from backend.citizen.feedback.schemas import OPEN_STATES, MediaOut
+from backend.citizen.feedback.services import report_fields
 from backend.citizen.feedback.tables import FeedbackEvent, FeedbackMedia
 from backend.core.accounts.permissions import Actor, Permission
 from backend.core.accounts.tables import Account
@@ -227,22 +228,9 @@ async def get(rt: Runtime, actor: Actor, feedback_id: uuid.UUID) -> StaffFeedbac
     suggestions = [] if row["status"] == "duplicate" else await duplicates.suggest(row)
     names = await _unit_names({h["unit"]})
     return StaffFeedbackOut(
-        id=row["id"],
-        token=row["token"],
-        category=row["category"],
-        status=row["status"],
+        **report_fields(row),
         group=flows.group_of(row["status"]),
-        area_code=row["area_code"],
         path=path,
-        lat=row["lat"],
-        long=row["long"],
-        address=row["address"],
-        text=row["text"],
-        anonymous=row["anonymous"],
-        rating=row["rating"],
-        created_at=row["created_at"],
-        updated_at=row["updated_at"],
-        answered_at=row["answered_at"],
         reporter=await _reporter(actor, row, path),
         media=[MediaOut(**m) for m in media],
         handling=handling_out(row["status"], h, now, names),
