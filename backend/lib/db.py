@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any, Literal, TypeVar
 from urllib.parse import unquote, urlparse
 
+import msgspec
 from piccolo.engine.base import Engine
 from piccolo.engine.postgres import PostgresEngine
 from piccolo.engine.sqlite import SQLiteEngine, TransactionType
@@ -26,6 +27,14 @@ Dialect = Literal["sqlite", "postgres"]
 T = TypeVar("T")
 PLAIN_CACHE_KIB = 65536
 PLAIN_MMAP_BYTES = 256 * 1024 * 1024
+
+
+def json_column(value: Any, default: Any = None) -> Any:
+    """The value of a JSON column. Piccolo hands JSON back as text (and raw SQL always does), so
+    every reader decodes it here; empty text or NULL gives ``default``."""
+    if isinstance(value, (str, bytes)):
+        return msgspec.json.decode(value) if value else default
+    return default if value is None else value
 
 
 def sqlite_path(url: str) -> Path:

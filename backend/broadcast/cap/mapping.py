@@ -35,13 +35,12 @@ from datetime import datetime, timedelta
 from typing import Any
 from urllib.parse import urlparse
 
-import msgspec
-
 from backend.broadcast.cap.render import cap_time
 from backend.broadcast.cap.schemas import Alert, Area, Geocode, Info, Resource
 from backend.core.areas.tables import Area as AreaRow
 from backend.core.categories.tables import Category
 from backend.core.notices.tables import NoticeTarget
+from backend.lib.db import json_column
 from backend.runtime import Runtime
 
 GEOCODE_NAME = "VN-ADMIN-CODE"
@@ -104,8 +103,8 @@ async def build_alert(
     if msg_type == "Cancel":
         urgency = "Past"
     expires = notice["valid_until"] or sent + timedelta(hours=rt.settings.cap_default_expires_hours)
-    resources = [_resource(a) for a in _json(notice["attachments"])]
-    texts: dict[str, dict[str, str]] = _json(notice["texts"])
+    resources = [_resource(a) for a in json_column(notice["attachments"])]
+    texts: dict[str, dict[str, str]] = json_column(notice["texts"])
     infos = [
         Info(
             language=LANGUAGES.get(lang, lang),
@@ -184,7 +183,3 @@ def _resource(attachment: dict[str, Any]) -> Resource:
         size=attachment.get("size"),
         uri=url if absolute else None,
     )
-
-
-def _json(value: Any) -> Any:
-    return msgspec.json.decode(value) if isinstance(value, (str, bytes)) else value

@@ -41,6 +41,7 @@ from backend.citizen.subscriptions.services import (
 from backend.core.accounts.permissions import Actor
 from backend.core.changes.services import high_water_mark
 from backend.core.notices.schemas import Attachment
+from backend.lib.db import json_column
 from backend.lib.errors import BadRequest, NotFound
 from backend.lib.paging import decode_cursor, encode_cursor
 from backend.runtime import Runtime
@@ -254,7 +255,7 @@ def pick_text(texts: dict[str, dict[str, str]], language: str) -> tuple[str, dic
 
 
 def to_item(row: dict[str, Any], language: str) -> FeedItem:
-    used, text = pick_text(_json(row["texts"]), language)
+    used, text = pick_text(json_column(row["texts"]), language)
     published = _dt(row["published_at"])
     assert published is not None  # only published notices reach the feed
     return FeedItem(
@@ -272,12 +273,8 @@ def to_item(row: dict[str, Any], language: str) -> FeedItem:
         published_at=published,
         valid_until=_dt(row["valid_until"]),
         references_id=_uuid(row["references_id"]) if row["references_id"] is not None else None,
-        attachments=msgspec.convert(_json(row["attachments"]) or [], list[Attachment]),
+        attachments=msgspec.convert(json_column(row["attachments"]) or [], list[Attachment]),
     )
-
-
-def _json(value: Any) -> Any:
-    return msgspec.json.decode(value) if isinstance(value, (str, bytes)) else value
 
 
 def _uuid(value: Any) -> uuid.UUID:

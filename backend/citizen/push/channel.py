@@ -36,6 +36,7 @@ from backend.citizen.push.deliveries import Row
 from backend.citizen.push.services import vapid_keys
 from backend.core.notices.tables import Notice, NoticeTarget
 from backend.core.outbox.services import MAX_ATTEMPTS, ClaimedMessage, RetryLater
+from backend.lib.db import json_column
 from backend.runtime import Runtime
 from backend.settings import Settings
 
@@ -46,10 +47,6 @@ MAX_PAYLOAD = 3000  # bytes of JSON before encryption; RFC 8291 leaves 3,993 and
 MAX_TTL = 28 * 24 * 3600  # the longest any push service keeps a message
 WITHDRAW_TTL = 24 * 3600
 URGENCY = {"emergency": "high"}
-
-
-def _json(value: Any) -> Any:
-    return msgspec.json.decode(value) if isinstance(value, (str, bytes)) else value
 
 
 def ttl_for(notice: dict[str, Any], event: str, now: datetime) -> int | None:
@@ -72,7 +69,7 @@ def options_for(notice: dict[str, Any], ttl: int) -> PushOptions:
 
 def message_for(notice: dict[str, Any], event: str, language: str) -> dict[str, str]:
     """The push payload: ids, title and summary only (the app fetches the rest), ≤ 3 KB as JSON."""
-    texts = _json(notice["texts"])
+    texts = json_column(notice["texts"])
     text = texts.get(language) or texts["vi"]
     summary = text.get("summary") or text.get("body", "")
     out = {

@@ -8,7 +8,6 @@ emergencies."""
 from __future__ import annotations
 
 import hashlib
-import json
 import uuid
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
@@ -20,7 +19,7 @@ from backend.core.accounts.permissions import Actor
 from backend.core.areas import services as areas
 from backend.core.areas.tables import Area
 from backend.core.categories import services as categories
-from backend.lib.db import Dialect
+from backend.lib.db import Dialect, json_column
 from backend.lib.errors import Forbidden
 from backend.runtime import Runtime
 
@@ -193,6 +192,4 @@ def reach_clause(column: str, paths: Sequence[str], dialect: Dialect) -> tuple[s
 
 
 def _json_list(value: Any) -> list[str]:
-    if isinstance(value, str):
-        value = json.loads(value)
-    return list(value or [])
+    return list(json_column(value, []))

@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-import json
 from datetime import datetime
 from typing import Any
 
 from backend.core.accounts.permissions import Actor, Grant, Permission
 from backend.core.audit.schemas import AuditEntryOut, AuditFilter, AuditPage
 from backend.core.audit.tables import AuditEntry
+from backend.lib.db import json_column
 from backend.lib.paging import decode_cursor, encode_cursor
 from backend.runtime import Runtime
 
@@ -87,6 +87,5 @@ def _to_schema(row: dict[str, Any]) -> AuditEntryOut:
 
 def _details(value: Any) -> dict[str, Any]:
     """Piccolo hands JSON columns back as text; the API shows them as objects."""
-    if isinstance(value, (str, bytes)):
-        value = json.loads(value or "{}")
+    value = json_column(value, {})
     return value if isinstance(value, dict) else {}

@@ -25,6 +25,7 @@ from backend.core.notices.schemas import (
     NoticeText,
 )
 from backend.core.notices.tables import Notice, NoticeTarget
+from backend.lib.db import json_column
 from backend.lib.errors import Conflict, Forbidden, NotFound, ValidationFailed
 from backend.lib.i18n import nfc
 from backend.runtime import Runtime
@@ -131,8 +132,8 @@ async def get(rt: Runtime, actor: Actor, notice_id: uuid.UUID) -> NoticeOut:
 
 
 def to_schema(row: dict[str, Any], target_codes: list[str]) -> NoticeOut:
-    texts = {lang: NoticeText(**t) for lang, t in _json(row["texts"]).items()}
-    attachments = [msgspec.convert(a, Attachment) for a in _json(row["attachments"])]
+    texts = {lang: NoticeText(**t) for lang, t in json_column(row["texts"]).items()}
+    attachments = [msgspec.convert(a, Attachment) for a in json_column(row["attachments"])]
     return NoticeOut(
         id=row["id"],
         thread_id=row["thread_id"],
@@ -160,10 +161,6 @@ def to_schema(row: dict[str, Any], target_codes: list[str]) -> NoticeOut:
         created_at=row["created_at"],
         updated_at=row["updated_at"],
     )
-
-
-def _json(value: Any) -> Any:
-    return msgspec.json.decode(value) if isinstance(value, (str, bytes)) else value
 
 
 async def _insert(
@@ -348,7 +345,7 @@ async def new_version(rt: Runtime, actor: Actor, notice_id: uuid.UUID, data: New
             action=data.msg_type,
             details={"status": row["status"], "action": data.msg_type},
         )
-    texts = normalise_texts(data.texts) if data.texts is not None else _json(row["texts"])
+    texts = normalise_texts(data.texts) if data.texts is not None else json_column(row["texts"])
     valid_from = data.valid_from if data.valid_from is not None else row["valid_from"]
     valid_until = data.valid_until if data.valid_until is not None else row["valid_until"]
     check_window(None if data.valid_from is None else valid_from, valid_until, rt.clock.now())
@@ -363,7 +360,7 @@ async def new_version(rt: Runtime, actor: Actor, notice_id: uuid.UUID, data: New
         "texts": texts,
         "attachments": msgspec.to_builtins(data.attachments)
         if data.attachments is not None
-        else _json(row["attachments"]),
+        else json_column(row["attachments"]),
         "valid_from": valid_from,
         "valid_until": valid_until,
         "end_reason": data.reason,

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import json
 import logging
 import random
 import uuid
@@ -21,6 +20,7 @@ from datetime import timedelta
 from typing import Any
 
 from backend.core.outbox.tables import OutboxMessage
+from backend.lib.db import json_column
 from backend.runtime import Runtime
 
 log = logging.getLogger(__name__)
@@ -92,9 +92,7 @@ async def claim(rt: Runtime, worker_id: str, channels: list[str], limit: int = 2
 
 
 def _claimed(row: dict[str, Any]) -> ClaimedMessage:
-    payload = row["payload"]
-    if isinstance(payload, str):
-        payload = json.loads(payload)
+    payload = json_column(row["payload"], {})
     return ClaimedMessage(
         id=int(row["id"]),
         channel=row["channel"],

@@ -6,7 +6,6 @@ keyset cursors over (sort key, id) — no OFFSET, so page 1,000 costs what page 
 
 from __future__ import annotations
 
-import json
 import uuid
 from datetime import datetime
 from typing import Any
@@ -17,6 +16,7 @@ from backend.citizen.feedback.tables import FeedbackEvent, FeedbackMedia
 from backend.core.accounts.permissions import Actor, Permission
 from backend.core.accounts.tables import Account
 from backend.core.areas.tables import Area
+from backend.lib.db import json_column
 from backend.lib.errors import BadRequest, NotFound, ValidationFailed
 from backend.lib.i18n import fold
 from backend.lib.paging import decode_cursor, encode_cursor
@@ -187,9 +187,7 @@ async def _reporter(actor: Actor, row: dict[str, Any], path: str) -> ReporterOut
     """Who reported: never for an anonymous report, and only for a role allowed to know."""
     if row["anonymous"] or actor.grant_for(Permission.FEEDBACK_IDENTITY, path) is None:
         return None
-    contact = row["contact"] or {}
-    if isinstance(contact, str):
-        contact = json.loads(contact or "{}")
+    contact = json_column(row["contact"], {})
     name = " ".join(filter(None, [contact.get("first_name", ""), contact.get("last_name", "")]))
     phone = contact.get("phone", "")
     if row["account"] is not None:
