@@ -40,7 +40,6 @@ from backend.core.notices.controllers import NoticeController
 from backend.core.outbox.services import OutboxWorker
 from backend.deps import DEPENDENCIES
 from backend.lib import migrations
-from backend.lib.crypto import KeyRing
 from backend.lib.db import Database
 from backend.lib.errors import DomainError
 from backend.lib.http import (
@@ -114,7 +113,6 @@ def create_app(settings: Settings, overrides: Overrides | None = None) -> Litest
         db = Database(settings.effective_database_url)
         async with db.session(ALL_TABLES):
             await migrations.migrate(db)
-            keys = KeyRing(settings.effective_keys_dir / "jwt").load_or_create()
             broker: EmbeddedBroker | None = None
             bus = overrides.bus
             mqtt: MqttBus | None = None
@@ -127,13 +125,8 @@ def create_app(settings: Settings, overrides: Overrides | None = None) -> Litest
                     address = BrokerAddress.parse(settings.mqtt_url)
                 mqtt = MqttBus(address, client_id=f"keng-server-{uuid.uuid4().hex[:8]}")
                 bus = mqtt
-            rt = Runtime(
-                settings=settings,
-                db=db,
-                clock=overrides.clock or SystemClock(),
-                bus=bus,
-                jwt_keys=keys,
-                channel_handlers=build_channel_handlers(settings),
+            rt = Runtime.open(
+                settings, db, overrides.clock or SystemClock(), bus, build_channel_handlers(settings)
             )
             app.state.rt = rt
             app.state.broker = broker

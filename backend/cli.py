@@ -93,8 +93,14 @@ def build_parser() -> argparse.ArgumentParser:
     admin.add_argument("--password-stdin", action="store_true", help="read the password from standard input")
     _add_common(admin)
 
-    keys = sub.add_parser("keys", help="list or rotate the token-signing keys")
+    keys = sub.add_parser("keys", help="list or rotate the token-signing or province-signing keys")
     keys.add_argument("action", choices=["list", "rotate"])
+    keys.add_argument(
+        "--ring",
+        choices=["jwt", "province"],
+        default="jwt",
+        help="jwt: access tokens (default); province: manifests for devices and reports sent upstream",
+    )
     keys.add_argument("--data-dir", help="folder holding keys/ (KENG_DATA_DIR)")
 
     o311 = sub.add_parser("open311-key", help="issue, list or revoke Open311 client api_keys")
@@ -229,7 +235,7 @@ def cmd_keys(args: argparse.Namespace) -> int:
     from backend.lib.crypto import KeyRing
 
     settings = _settings(args)
-    ring = KeyRing(settings.effective_keys_dir / "jwt").load_or_create()
+    ring = KeyRing(settings.effective_keys_dir / args.ring).load_or_create()
     if args.action == "rotate":
         key = ring.rotate()
         print(f"new current key {key.kid}; older keys still verify until removed")
@@ -288,7 +294,6 @@ def _run_with_runtime(settings: Settings, fn: Callable[[Any], Awaitable[None]]) 
     from backend.adapters.mqtt import InMemoryBus
     from backend.core.categories import services as categories
     from backend.lib import migrations
-    from backend.lib.crypto import KeyRing
     from backend.lib.db import Database
     from backend.runtime import Runtime
     from backend.tables import ALL_TABLES
@@ -296,9 +301,8 @@ def _run_with_runtime(settings: Settings, fn: Callable[[Any], Awaitable[None]]) 
     async def run() -> None:
         async with Database(settings.effective_database_url).session(ALL_TABLES) as db:
             await migrations.migrate(db)
-            keys = KeyRing(settings.effective_keys_dir / "jwt").load_or_create()
             # Commands that only write to the database publish nothing; the server's outbox does that.
-            rt = Runtime(settings=settings, db=db, clock=SystemClock(), bus=InMemoryBus(), jwt_keys=keys)
+            rt = Runtime.open(settings, db, SystemClock(), InMemoryBus())
             await categories.seed_defaults(rt)
             await fn(rt)
 

@@ -22,4 +22,27 @@ class Runtime:
     clock: Clock
     bus: MessageBus
     jwt_keys: KeyRing
+    # The province's signing key: manifests for devices and reports sent upstream. Separate from
+    # the token keys so rotating one never invalidates the other.
+    province_keys: KeyRing
     channel_handlers: dict[str, ChannelHandler] = field(default_factory=dict)
+
+    @classmethod
+    def open(
+        cls,
+        settings: Settings,
+        db: Database,
+        clock: Clock,
+        bus: MessageBus,
+        channel_handlers: dict[str, ChannelHandler] | None = None,
+    ) -> Runtime:
+        """A runtime with its key rings loaded (created on first start) from the keys folder."""
+        return cls(
+            settings=settings,
+            db=db,
+            clock=clock,
+            bus=bus,
+            jwt_keys=KeyRing(settings.effective_keys_dir / "jwt").load_or_create(),
+            province_keys=KeyRing(settings.effective_keys_dir / "province").load_or_create(),
+            channel_handlers=channel_handlers or {},
+        )

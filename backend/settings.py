@@ -57,6 +57,14 @@ class Settings:
         default=1883,
         metadata=_meta("KENG_MQTT_PORT", "Port of the embedded broker (default 1883; 0 picks a free port)."),
     )
+    mqtt_namespace: str = field(
+        default="",
+        metadata=_meta(
+            "KENG_MQTT_NAMESPACE",
+            "Topic prefix before keng/v1/ when several instances share one broker (e.g. 'tinh38'); "
+            "default none.",
+        ),
+    )
     host: str = field(default="127.0.0.1", metadata=_meta("KENG_HOST", "HTTP listen address."))
     port: int = field(default=8000, metadata=_meta("KENG_PORT", "HTTP listen port."))
     keys_dir: Path | None = field(

@@ -37,7 +37,6 @@ from backend.core.notices.tables import Notice, NoticeTarget
 from backend.core.outbox import services as outbox
 from backend.core.outbox.services import ClaimedMessage, OutboxWorker
 from backend.lib import migrations
-from backend.lib.crypto import KeyRing
 from backend.lib.db import Database
 from backend.runtime import Runtime
 from backend.settings import Settings
@@ -131,13 +130,7 @@ async def run(database_url: str, count: int) -> None:
     async with db.session(ALL_TABLES):
         await migrations.migrate(db)
         with tempfile.TemporaryDirectory() as keys:
-            rt = Runtime(
-                settings=Settings(data_dir=Path(keys)),
-                db=db,
-                clock=SystemClock(),
-                bus=InMemoryBus(),
-                jwt_keys=KeyRing(Path(keys) / "jwt").load_or_create(),
-            )
+            rt = Runtime.open(Settings(data_dir=Path(keys)), db, SystemClock(), InMemoryBus())
             await categories.seed_defaults(rt)
             ids = await _seed(rt, count)
             await _enqueue(rt, ids)

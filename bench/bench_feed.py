@@ -52,7 +52,6 @@ from backend.core.notices import services as notices
 from backend.core.notices.schemas import ActionIn, NewVersionIn, NoticeIn, NoticeText
 from backend.core.notices.tables import Notice, NoticeTarget
 from backend.lib import logs, migrations
-from backend.lib.crypto import KeyRing
 from backend.lib.db import Database
 from backend.lib.tokens import issue_access_token
 from backend.runtime import Runtime
@@ -493,8 +492,7 @@ async def run(args: argparse.Namespace, url: str, data_dir: Path) -> None:
     async with db.session(ALL_TABLES):
         await require_empty(db)
         await migrations.migrate(db)
-        keys = KeyRing(settings.effective_keys_dir / "jwt").load_or_create()
-        rt = Runtime(settings=settings, db=db, clock=SystemClock(), bus=InMemoryBus(), jwt_keys=keys)
+        rt = Runtime.open(settings, db, SystemClock(), InMemoryBus())
         await categories.seed_defaults(rt)
         seeded = await seed(rt, args.notices, args.clients, rng)
         version = await database_version(db)

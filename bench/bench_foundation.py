@@ -41,7 +41,6 @@ from backend.core.notices import services as notices
 from backend.core.notices.schemas import ActionIn, NoticeIn, NoticeText
 from backend.core.outbox import services as outbox
 from backend.lib import migrations
-from backend.lib.crypto import KeyRing
 from backend.lib.db import Database
 from backend.runtime import Runtime
 from backend.settings import Settings
@@ -445,8 +444,7 @@ async def run(url: str, n: int, data_dir: Path) -> dict[str, Any]:
     async with db.session(ALL_TABLES):
         await require_empty(db)
         await migrations.migrate(db)
-        keys = KeyRing(settings.effective_keys_dir / "jwt").load_or_create()
-        rt = Runtime(settings=settings, db=db, clock=SystemClock(), bus=InMemoryBus(), jwt_keys=keys)
+        rt = Runtime.open(settings, db, SystemClock(), InMemoryBus())
         await categories.seed_defaults(rt)
 
         cores = os.cpu_count() or 0

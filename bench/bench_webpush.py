@@ -46,7 +46,6 @@ from backend.core.areas import services as areas
 from backend.core.notices.tables import Notice, NoticeTarget
 from backend.core.outbox.services import ClaimedMessage
 from backend.lib import migrations
-from backend.lib.crypto import KeyRing
 from backend.lib.db import Database
 from backend.runtime import Runtime
 from backend.settings import Settings
@@ -276,8 +275,7 @@ async def fan_out(args: argparse.Namespace, data_dir: Path, port: int) -> dict[s
     db = Database(settings.effective_database_url)
     async with db.session(ALL_TABLES):
         await migrations.migrate(db)
-        keys = KeyRing(settings.effective_keys_dir / "jwt").load_or_create()
-        rt = Runtime(settings=settings, db=db, clock=SystemClock(), bus=InMemoryBus(), jwt_keys=keys)
+        rt = Runtime.open(settings, db, SystemClock(), InMemoryBus())
         notice_id = await seed_notice(rt)
         started = time.perf_counter()
         seed_citizens(db.path, args.count, port, args.devices)

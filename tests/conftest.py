@@ -25,7 +25,6 @@ from backend.adapters.mqtt import InMemoryBus
 from backend.app import Overrides, create_app
 from backend.core.categories import services as categories
 from backend.lib import migrations
-from backend.lib.crypto import KeyRing
 from backend.lib.db import Database
 from backend.runtime import Runtime
 from backend.settings import Settings, test_urls
@@ -114,6 +113,8 @@ def settings(backend: Backend, database_url: str, tmp_path: Path) -> Settings:
         database_url=database_url,
         mqtt_url=backend.mqtt_url or "embedded",
         mqtt_port=free_port(),
+        # Tests share Mosquitto (and its retained messages) with each other and with other runs.
+        mqtt_namespace=f"t{uuid.uuid4().hex[:12]}",
         run_workers=False,
         login_rate_per_minute=1000,
     )
@@ -130,8 +131,7 @@ async def rt(settings: Settings, clock: SystemClock | FakeClock) -> AsyncIterato
     db = Database(settings.effective_database_url)
     async with db.session(ALL_TABLES):
         await migrations.migrate(db)
-        keys = KeyRing(settings.effective_keys_dir / "jwt").load_or_create()
-        runtime = Runtime(settings=settings, db=db, clock=clock, bus=InMemoryBus(), jwt_keys=keys)
+        runtime = Runtime.open(settings, db, clock, InMemoryBus())
         await categories.seed_defaults(runtime)
         yield runtime
 

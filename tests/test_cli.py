@@ -89,6 +89,11 @@ def test_migrate_demo_and_create_admin_on_a_fresh_folder(tmp_path):
     keys = _run("keys", "rotate", cwd=tmp_path, env_extra=env)
     assert keys.returncode == 0
     assert len([line for line in keys.stdout.splitlines() if line[:1] in {"*", " "}]) == 2
+    jwt_current = (tmp_path / "keng-data" / "keys" / "jwt" / "current").read_text()
+    province = _run("keys", "rotate", "--ring", "province", cwd=tmp_path, env_extra=env)
+    assert province.returncode == 0, province.stderr
+    assert len([line for line in province.stdout.splitlines() if line[:1] in {"*", " "}]) == 2
+    assert (tmp_path / "keng-data" / "keys" / "jwt" / "current").read_text() == jwt_current
 
 
 def test_bad_environment_value_names_the_variable():
