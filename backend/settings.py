@@ -187,6 +187,21 @@ class Settings:
         ),
     )
 
+    console_session_hours: int = field(
+        default=10,
+        metadata=_meta(
+            "KENG_CONSOLE_SESSION_HOURS",
+            "Hours a staff web-console login lasts at most, however active (default 10: one working day).",
+        ),
+    )
+    console_idle_minutes: int = field(
+        default=30,
+        metadata=_meta(
+            "KENG_CONSOLE_IDLE_MINUTES",
+            "Minutes without a request after which a web-console login ends (default 30).",
+        ),
+    )
+
     @property
     def effective_database_url(self) -> str:
         return self.database_url or f"sqlite:///{(self.data_dir / 'keng.db').as_posix()}"

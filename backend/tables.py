@@ -14,6 +14,7 @@ from backend.core.categories.tables import Category
 from backend.core.changes.tables import ChangeArea, ChangeCounter, ChangeLog
 from backend.core.notices.tables import Notice, NoticeTarget
 from backend.core.outbox.tables import OutboxMessage
+from backend.officials.console.tables import ConsoleSession
 from backend.officials.feedback.tables import (
     AnswerTemplate,
     FeedbackAlert,
@@ -55,4 +56,5 @@ ALL_TABLES: list[type[Table]] = [
     PushRegistration,
     PushDelivery,
     CapMessage,
+    ConsoleSession,
 ]

@@ -27,6 +27,7 @@ from backend.citizen.feedback.tables import Feedback, FeedbackEvent
 from backend.core.accounts.permissions import Actor
 from backend.lib.errors import Conflict
 from backend.lib.i18n import nfc
+from backend.officials.feedback import timing
 from backend.runtime import Runtime
 
 
@@ -100,6 +101,7 @@ async def add_information(
         await transition(
             rt, row, back_to, kind="info_added", actor_role="citizen", actor_id=account_id, text=text
         )
+        await timing.resume(rt, feedback_id)
     return await get_for_owner(rt, account_id, feedback_id)
 
 
@@ -153,4 +155,5 @@ async def not_resolved(rt: Runtime, actor: Actor, feedback_id: uuid.UUID, data: 
             actor_id=account_id,
             text=nfc(data.text.strip()),
         )
+        await timing.restart(rt, feedback_id, row["category"])
     return await get_for_owner(rt, account_id, feedback_id)

@@ -85,7 +85,7 @@ async def refresh(rt: Runtime, token: str, client: ClientInfo) -> TokenPair:
         if row is None:
             raise Unauthorized("token_invalid", message_key="error.token_invalid")
         if row["used_at"] is not None or row["revoked_at"] is not None:
-            await _revoke_family(rt, row["family"])
+            await revoke_family(rt, row["family"])
             actor = Actor(
                 account_id=row["account"],
                 kind="unknown",
@@ -123,10 +123,11 @@ async def refresh(rt: Runtime, token: str, client: ClientInfo) -> TokenPair:
 async def logout(rt: Runtime, token: str) -> None:
     row = await RefreshToken.select().where(RefreshToken.token_digest == token_digest(token)).first()
     if row is not None:
-        await _revoke_family(rt, row["family"])
+        await revoke_family(rt, row["family"])
 
 
-async def _revoke_family(rt: Runtime, family: uuid.UUID) -> None:
+async def revoke_family(rt: Runtime, family: uuid.UUID) -> None:
+    """End every token of one login (a rotation chain): logout, reuse detection, console logout."""
     await RefreshToken.update({RefreshToken.revoked_at: rt.clock.now()}).where(
         (RefreshToken.family == family) & RefreshToken.revoked_at.is_null()
     )

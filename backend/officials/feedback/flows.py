@@ -20,7 +20,7 @@ from backend.core.accounts.permissions import Actor, Grant, Permission
 from backend.core.accounts.services import ClientInfo, actor_for_account
 from backend.core.audit import services as audit
 from backend.lib.errors import DomainError, NotFound, ValidationFailed
-from backend.officials.feedback import deadlines, routing
+from backend.officials.feedback import routing, timing
 from backend.officials.feedback.tables import FeedbackFollower, FeedbackHandling, HandlingUnit
 from backend.runtime import Runtime
 
@@ -160,17 +160,6 @@ async def perform_in_transaction(rt: Runtime, actor: Actor, feedback_id: uuid.UU
         handling[FeedbackHandling.triage] = False
         handling[FeedbackHandling.escalated_to] = None
         audit_details["unit"] = str(act.unit)
-    if act.action == "reopen":
-        due = await deadlines.deadlines_for(row["category"], now)
-        handling.update(
-            {
-                FeedbackHandling.answer_due: due.answer_due,
-                FeedbackHandling.remind_at: due.remind_at,
-                FeedbackHandling.overdue: False,
-                FeedbackHandling.reminded_at: None,
-                FeedbackHandling.escalated_at: None,
-            }
-        )
     if act.action == "merge":
         original = await _merge_target(rt, actor, row, act.original)
         event_text = (
@@ -195,6 +184,7 @@ async def perform_in_transaction(rt: Runtime, actor: Actor, feedback_id: uuid.UU
         handling[FeedbackHandling.duplicate_of] = original["id"]
     if handling:
         await FeedbackHandling.update(handling).where(FeedbackHandling.feedback == feedback_id)
+    await _move_clock(rt, row, to_status)
     await audit.record(
         rt,
         actor,
@@ -204,6 +194,19 @@ async def perform_in_transaction(rt: Runtime, actor: Actor, feedback_id: uuid.UU
         grant=grant,
         details=audit_details,
     )
+
+
+async def _move_clock(rt: Runtime, row: dict[str, Any], to_status: str | None) -> None:
+    """Waiting for the citizen stops the deadline clock; leaving that state (whatever the action)
+    starts it again; reopening starts a fresh deadline."""
+    if to_status is None or to_status == row["status"]:
+        return
+    if to_status in timing.PAUSED_STATES:
+        await timing.pause(rt, row["id"])
+    elif to_status == "reopened":
+        await timing.restart(rt, row["id"], row["category"])
+    elif row["status"] in timing.PAUSED_STATES:
+        await timing.resume(rt, row["id"])
 
 
 async def _check_assignee(rt: Runtime, assignee: uuid.UUID | None, path: str) -> None:

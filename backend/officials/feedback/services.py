@@ -10,7 +10,7 @@ import uuid
 from datetime import datetime
 from typing import Any
 
-from backend.citizen.feedback.schemas import OPEN_STATES, MediaOut
+from backend.citizen.feedback.schemas import MediaOut
 from backend.citizen.feedback.services import report_fields
 from backend.citizen.feedback.tables import FeedbackEvent, FeedbackMedia
 from backend.core.accounts.permissions import Actor, Permission
@@ -20,7 +20,7 @@ from backend.lib.db import json_column
 from backend.lib.errors import BadRequest, NotFound, ValidationFailed
 from backend.lib.i18n import fold
 from backend.lib.paging import decode_cursor, encode_cursor
-from backend.officials.feedback import duplicates, flows
+from backend.officials.feedback import duplicates, flows, timing
 from backend.officials.feedback.schemas import (
     DuplicateOut,
     HandlingOut,
@@ -40,7 +40,7 @@ _SORTS = {"newest": (H.created_at, False), "oldest": (H.created_at, True), "due"
 
 
 def is_overdue(status: str, handling: dict[str, Any], now: datetime) -> bool:
-    if status not in OPEN_STATES:
+    if status not in timing.RUNNING_STATES:
         return False
     ack_late = status == "received" and handling["ack_due"] < now
     return ack_late or handling["answer_due"] < now
@@ -100,14 +100,14 @@ async def queue(rt: Runtime, actor: Actor, flt: QueueFilter) -> QueuePage:
             raise _bad("area", f"unknown area code {flt.area}")
         where.append(H.path.like(f"{area['path']}%"))
     if flt.overdue is not None:
-        late = status.is_in(list(OPEN_STATES)) & (
+        late = status.is_in(list(timing.RUNNING_STATES)) & (
             (H.answer_due < now) | ((status == "received") & (H.ack_due < now))
         )
         if flt.overdue:
             where.append(late)
         else:
             where.append(
-                status.not_in(list(OPEN_STATES))
+                status.not_in(list(timing.RUNNING_STATES))
                 | ((H.answer_due >= now) & ((status != "received") | (H.ack_due >= now)))
             )
     if flt.assignee:

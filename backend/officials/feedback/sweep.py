@@ -8,10 +8,9 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
-from backend.citizen.feedback.schemas import OPEN_STATES
 from backend.core.accounts.permissions import Actor
 from backend.core.audit import services as audit
-from backend.officials.feedback import intake
+from backend.officials.feedback import intake, timing
 from backend.officials.feedback.schemas import SweepOut
 from backend.officials.feedback.tables import FeedbackAlert, HandlingUnit
 from backend.officials.feedback.tables import FeedbackHandling as H
@@ -49,7 +48,7 @@ async def sweep(rt: Runtime) -> SweepOut:
     created = await intake.ensure_all(rt)
     now = rt.clock.now()
     reminders = overdue = escalations = 0
-    open_ = H.feedback.status.is_in(list(OPEN_STATES))
+    open_ = H.feedback.status.is_in(list(timing.RUNNING_STATES))
     columns = (*H.all_columns(), H.feedback.status)
 
     due_soon = (

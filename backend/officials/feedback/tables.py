@@ -73,6 +73,8 @@ class FeedbackHandling(Table, tablename="feedback_handling"):
     escalated_to = UUID(null=True, default=None)
     duplicate_of = UUID(null=True, default=None)
     possible_duplicate = UUID(null=True, default=None)
+    # Set while the report waits for the citizen: the deadline clock stands still until then.
+    paused_at = Timestamptz(null=True, default=None)
 
 
 class FeedbackFollower(Table, tablename="feedback_follower"):

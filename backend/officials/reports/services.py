@@ -26,6 +26,7 @@ from backend.core.audit import services as audit
 from backend.core.notices.tables import Notice, NoticeTarget
 from backend.core.outbox.tables import OutboxMessage
 from backend.lib.errors import Forbidden, NotFound, ValidationFailed
+from backend.officials.feedback import timing
 from backend.officials.feedback.deadlines import VN_TZ
 from backend.officials.feedback.tables import FeedbackHandling as H
 from backend.officials.reports import devices
@@ -176,7 +177,7 @@ async def _feedback_rows(path: str, start: datetime, end: datetime, now: datetim
     for row in rows:
         row["first_answer"] = first.get(row["feedback"])
         status = row["status"]
-        row["overdue"] = status in OPEN_STATES and (
+        row["overdue"] = status in timing.RUNNING_STATES and (
             row["answer_due"] < now or (status == "received" and row["ack_due"] < now)
         )
         row["month"] = row["created_at"].astimezone(VN_TZ).strftime("%Y-%m")
