@@ -112,7 +112,8 @@ _HTTP_CODES = {
 }
 
 
-def http_error_handler(request: Request, exc: HTTPException) -> Response[ErrorBody]:
+def http_error_parts(exc: HTTPException) -> tuple[int, str, str, Any]:
+    """(status, code, message key, details) of a framework error, for every way it is shown."""
     status = exc.status_code
     code, key = _HTTP_CODES.get(status, ("http_error", "error.bad_request"))
     details: Any = None
@@ -127,6 +128,11 @@ def http_error_handler(request: Request, exc: HTTPException) -> Response[ErrorBo
         details = None
     elif isinstance(exc.extra, dict):
         details = exc.extra
+    return status, code, key, details
+
+
+def http_error_handler(request: Request, exc: HTTPException) -> Response[ErrorBody]:
+    status, code, key, details = http_error_parts(exc)
     headers = dict(exc.headers or {})
     return _error_response(request, status, code, key, details, headers, what="resource")
 

@@ -7,6 +7,7 @@ fall back to Vietnamese. Text is kept in Unicode NFC so diacritics compare and s
 from __future__ import annotations
 
 import unicodedata
+from collections.abc import Mapping
 from typing import Any
 
 DEFAULT_LANGUAGE = "vi"
@@ -78,6 +79,14 @@ MESSAGES: dict[str, dict[str, str]] = {
         "vi": "Đã quá {days} ngày kể từ khi trả lời; không thể mở lại phản ánh.",
         "en": "More than {days} days have passed since the answer; the feedback cannot be reopened.",
     },
+    "error.csrf": {
+        "vi": "Biểu mẫu đã hết hiệu lực hoặc không gửi từ trang của hệ thống; hãy tải lại trang và thử lại.",
+        "en": "The form has expired or did not come from this site; reload the page and try again.",
+    },
+    "error.session_expired": {
+        "vi": "Phiên làm việc đã hết hạn; hãy đăng nhập lại.",
+        "en": "Your session has ended; log in again.",
+    },
     "error.media_too_large": {"vi": "Tệp đính kèm quá lớn.", "en": "The attached file is too large."},
     "error.media_type": {
         "vi": "Loại tệp không được hỗ trợ (chỉ ảnh JPEG, PNG, WebP hoặc ghi âm OGG, MP3, M4A, AMR, WAV).",
@@ -122,16 +131,26 @@ def pick_language(accept_language: str | None) -> str:
     return DEFAULT_LANGUAGE
 
 
-def translate(key: str, language: str = DEFAULT_LANGUAGE, **params: Any) -> str:
-    texts = MESSAGES.get(key)
+def lookup(
+    catalog: Mapping[str, Mapping[str, str]], key: str, language: str = DEFAULT_LANGUAGE, **params: Any
+) -> str:
+    """The text of ``key`` in ``language`` from a catalog ``{key: {language: text}}``: Vietnamese
+    when that language has none, the key itself when the catalog has none; ``{name}`` filled in."""
+    texts = catalog.get(key)
     if texts is None:
         return key
     template = texts.get(language) or texts[DEFAULT_LANGUAGE]
+    if not params:
+        return template
+    try:
+        return template.format(**params)
+    except (KeyError, IndexError):
+        return template
+
+
+def translate(key: str, language: str = DEFAULT_LANGUAGE, **params: Any) -> str:
     localized = {
         k: NOUNS[v].get(language, NOUNS[v]["vi"]) if isinstance(v, str) and v in NOUNS else v
         for k, v in params.items()
     }
-    try:
-        return template.format(**localized)
-    except (KeyError, IndexError):
-        return template
+    return lookup(MESSAGES, key, language, **localized)

@@ -8,12 +8,14 @@ from datetime import datetime
 from typing import Annotated
 
 from litestar import Controller, get, post
+from litestar.di import NamedDependency, Provide
 from litestar.params import FromPath, FromQuery, JSONBody, QueryParameter
+from litestar.response import Stream
 
 from backend.citizen.feedback.schemas import Status
 from backend.deps import ActorDep, RuntimeDep
 from backend.lib.http import errors
-from backend.officials.feedback import actions, flows, services
+from backend.officials.feedback import actions, export, flows, services
 from backend.officials.feedback.schemas import (
     AnswerIn,
     AssignIn,
@@ -35,9 +37,45 @@ STEP = errors(400, 401, 403, 404, 409, 422)
 ID = "/{feedback_id:uuid}"
 
 
+def queue_filter(
+    status: FromQuery[Status | None] = None,
+    group: FromQuery[Group | None] = None,
+    category: FromQuery[str | None] = None,
+    area: FromQuery[str | None] = None,
+    overdue: FromQuery[bool | None] = None,
+    assignee: FromQuery[str | None] = None,
+    unit: FromQuery[uuid.UUID | None] = None,
+    triage: FromQuery[bool | None] = None,
+    since: FromQuery[datetime | None] = None,
+    until: FromQuery[datetime | None] = None,
+    q: FromQuery[str | None] = None,
+    sort: FromQuery[Sort] = "newest",
+    cursor: FromQuery[str | None] = None,
+    limit: Annotated[int, QueryParameter(ge=1, le=200)] = 50,
+) -> QueueFilter:
+    """The queue's query parameters, shared by the listing and the export."""
+    return QueueFilter(
+        state=status,
+        group=group,
+        category=category,
+        area=area,
+        overdue=overdue,
+        assignee=assignee,
+        unit=unit,
+        triage=triage,
+        since=since,
+        until=until,
+        q=q,
+        sort=sort,
+        cursor=cursor,
+        limit=limit,
+    )
+
+
 class StaffFeedbackController(Controller):
     path = "/api/v1/staff/feedback"
     tags = ["feedback handling"]
+    dependencies = {"flt": Provide(queue_filter, sync_to_thread=False)}
 
     @get(
         "/",
@@ -45,42 +83,19 @@ class StaffFeedbackController(Controller):
         summary="The handling queue, filtered and searched",
         responses=errors(400, 401, 403, 422),
     )
-    async def queue(
-        self,
-        rt: RuntimeDep,
-        actor: ActorDep,
-        status: FromQuery[Status | None] = None,
-        group: FromQuery[Group | None] = None,
-        category: FromQuery[str | None] = None,
-        area: FromQuery[str | None] = None,
-        overdue: FromQuery[bool | None] = None,
-        assignee: FromQuery[str | None] = None,
-        unit: FromQuery[uuid.UUID | None] = None,
-        triage: FromQuery[bool | None] = None,
-        since: FromQuery[datetime | None] = None,
-        until: FromQuery[datetime | None] = None,
-        q: FromQuery[str | None] = None,
-        sort: FromQuery[Sort] = "newest",
-        cursor: FromQuery[str | None] = None,
-        limit: Annotated[int, QueryParameter(ge=1, le=200)] = 50,
-    ) -> QueuePage:
-        flt = QueueFilter(
-            state=status,
-            group=group,
-            category=category,
-            area=area,
-            overdue=overdue,
-            assignee=assignee,
-            unit=unit,
-            triage=triage,
-            since=since,
-            until=until,
-            q=q,
-            sort=sort,
-            cursor=cursor,
-            limit=limit,
-        )
+    async def queue(self, rt: RuntimeDep, actor: ActorDep, flt: NamedDependency[QueueFilter]) -> QueuePage:
         return await services.queue(rt, actor, flt)
+
+    @get(
+        "/export.csv",
+        operation_id="exportFeedbackQueue",
+        summary="The whole filtered queue as CSV (reporter identity only where the role allows)",
+        responses=errors(400, 401, 403, 422),
+        media_type="text/csv; charset=utf-8",
+    )
+    async def export_csv(self, rt: RuntimeDep, actor: ActorDep, flt: NamedDependency[QueueFilter]) -> Stream:
+        chunks = await export.export_csv(rt, actor, flt)
+        return Stream(chunks, headers={"Content-Disposition": 'attachment; filename="phan-anh.csv"'})
 
     @get(
         ID,

@@ -183,21 +183,31 @@ async def queue(rt: Runtime, actor: Actor, flt: QueueFilter) -> QueuePage:
     return QueuePage(items=items, next_cursor=next_cursor)
 
 
-async def _reporter(actor: Actor, row: dict[str, Any], path: str) -> ReporterOut | None:
-    """Who reported: never for an anonymous report, and only for a role allowed to know."""
-    if row["anonymous"] or actor.grant_for(Permission.FEEDBACK_IDENTITY, path) is None:
-        return None
+def may_see_reporter(actor: Actor, row: dict[str, Any], path: str) -> bool:
+    """Never for an anonymous report, and only for a role allowed to know — in every view and export."""
+    return not row["anonymous"] and actor.grant_for(Permission.FEEDBACK_IDENTITY, path) is not None
+
+
+def reporter_out(row: dict[str, Any], account: dict[str, Any] | None) -> ReporterOut:
+    """The contact the report gave, completed from the reporter's account (``full_name``, ``phone``)."""
     contact = json_column(row["contact"], {})
     name = " ".join(filter(None, [contact.get("first_name", ""), contact.get("last_name", "")]))
     phone = contact.get("phone", "")
+    if account:
+        name = name or account["full_name"]
+        phone = phone or (account["phone"] or "")
+    return ReporterOut(account_id=row["account"], name=name, phone=phone, email=contact.get("email", ""))
+
+
+async def _reporter(actor: Actor, row: dict[str, Any], path: str) -> ReporterOut | None:
+    if not may_see_reporter(actor, row, path):
+        return None
+    account = None
     if row["account"] is not None:
         account = (
             await Account.select(Account.full_name, Account.phone).where(Account.id == row["account"]).first()
         )
-        if account:
-            name = name or account["full_name"]
-            phone = phone or (account["phone"] or "")
-    return ReporterOut(account_id=row["account"], name=name, phone=phone, email=contact.get("email", ""))
+    return reporter_out(row, account)
 
 
 async def handling_row(feedback_id: uuid.UUID) -> dict[str, Any]:
