@@ -50,6 +50,8 @@ from backend.lib.http import (
     request_id_middleware,
 )
 from backend.lib.ratelimit import RateLimiter
+from backend.officials.console.controllers import console_router
+from backend.officials.console.pages import html_errors, template_config
 from backend.officials.feedback import sweep as feedback_sweep
 from backend.officials.feedback.config_controllers import FeedbackConfigController
 from backend.officials.feedback.controllers import StaffFeedbackController
@@ -183,15 +185,18 @@ def create_app(settings: Settings, overrides: Overrides | None = None) -> Litest
             AuditController,
             CapController,
             ReportController,
+            console_router,
         ],
         dependencies=DEPENDENCIES,
         lifespan=[lifespan],
         middleware=[request_id_middleware],
+        # The staff console (/console) shows errors as pages; everything else as the JSON envelope.
         exception_handlers={
-            DomainError: domain_error_handler,
-            HTTPException: http_error_handler,
-            Exception: internal_error_handler,
+            DomainError: html_errors(domain_error_handler),
+            HTTPException: html_errors(http_error_handler),
+            Exception: html_errors(internal_error_handler),
         },
+        template_config=template_config(),
         compression_config=CompressionConfig(backend="gzip", minimum_size=500, gzip_compress_level=6),
         openapi_config=openapi_config(),
         debug=False,

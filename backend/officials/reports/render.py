@@ -102,9 +102,15 @@ def _vn(moment: Any) -> str:
     return moment.astimezone(VN_TZ).strftime("%H:%M:%S %d/%m/%Y")
 
 
-def to_html(report: YearlyReportOut) -> str:
+def title_of(report: YearlyReportOut) -> str:
+    return f"Báo cáo thông tin cơ sở năm {report.year} — {report.area_name}"
+
+
+def body_html(report: YearlyReportOut) -> str:
+    """The report's sections (headings, tables, charts): the printable page's body, also shown
+    inside the staff console."""
     fb, n, d = report.feedback, report.notices, report.devices
-    title = f"Báo cáo thông tin cơ sở năm {report.year} — {report.area_name}"
+    title = title_of(report)
     cat_head = ["Lĩnh vực", *(LABELS[k] for k in FeedbackCounts.__struct_fields__)]
     month_head = ["Tháng", *(LABELS[k] for k in FeedbackCounts.__struct_fields__)]
     devices_note = "" if d.available else f'<p class="note">{escape(d.note)}</p>'
@@ -148,6 +154,11 @@ def to_html(report: YearlyReportOut) -> str:
             ],
         ),
     ]
+    return "".join(sections)
+
+
+def to_html(report: YearlyReportOut) -> str:
+    title = title_of(report)
     style = (
         "body{font-family:serif;margin:2cm;color:#000}table{border-collapse:collapse;margin:8px 0 16px}"
         "th,td{border:1px solid #444;padding:3px 6px;font-size:12px;text-align:left}"
@@ -157,6 +168,6 @@ def to_html(report: YearlyReportOut) -> str:
     return (
         '<!DOCTYPE html><html lang="vi"><head><meta charset="utf-8">'
         f"<title>{escape(title)}</title><style>{style}</style></head><body>"
-        + "".join(sections)
+        + body_html(report)
         + "</body></html>"
     )
