@@ -24,10 +24,15 @@ async def test_login_cookie_csrf_logout(client, factory):
     await submit(client, text="Cống thoát nước bị tắc ở Thôn Đông")
 
     away = await client.get("/console/queue?q=cong")
-    assert away.status_code == 303 and away.headers["location"] == "/console/login?next=%2Fconsole%2Fqueue%3Fq%3Dcong"
+    assert (
+        away.status_code == 303
+        and away.headers["location"] == "/console/login?next=%2Fconsole%2Fqueue%3Fq%3Dcong"
+    )
     wrong = await login(client, username, "sai-mat-khau-roi")
     assert wrong.status_code == 401 and "Tên đăng nhập hoặc mật khẩu không đúng." in wrong.text
-    forged = await client.post("/console/login", data={"csrf": "x" * 43, "username": username, "password": "p"})
+    forged = await client.post(
+        "/console/login", data={"csrf": "x" * 43, "username": username, "password": "p"}
+    )
     assert forged.status_code == 403 and "text/html" in forged.headers["content-type"]
 
     done = await login(client, username, next_="/console/queue?q=cong")
@@ -40,9 +45,10 @@ async def test_login_cookie_csrf_logout(client, factory):
 
     queue = await client.get("/console/queue?q=cong")
     assert queue.status_code == 200 and "Cống thoát nước bị tắc ở Thôn Đông" in queue.text
-    assert queue.headers["x-frame-options"] == "DENY" and "script-src 'self'" in queue.headers[
-        "content-security-policy"
-    ]
+    assert (
+        queue.headers["x-frame-options"] == "DENY"
+        and "script-src 'self'" in queue.headers["content-security-policy"]
+    )
     assert '<html lang="vi">' in queue.text and "Hàng chờ xử lý phản ánh" in queue.text
     english = await client.get("/console/queue", headers={"Accept-Language": "en"})
     assert "Feedback queue" in english.text
