@@ -182,6 +182,7 @@ async def _load_demo(rt: Any) -> None:
     for p in people:
         print(f"  {p.username:<16} {p.password:<20} {p.role.value:<18} {p.area}")
     print("  citizen device id: demo-citizen-device")
+    print("Staff web console: /console (e.g. log in as demo.phananh to handle feedback)")
 
 
 def cmd_demo(args: argparse.Namespace) -> int:

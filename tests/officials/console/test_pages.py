@@ -22,9 +22,9 @@ async def queue_ids(client, query=""):
     return [m.group(1) for m in ITEM_LINK.finditer(response.text)], response
 
 
-async def test_queue_filters_paging_bulk_assign_and_export(client, factory):
+async def test_queue_filters_paging_bulk_assign_and_export(client, factory, monkeypatch):
     await factory.tree()
-    lead, username = await staff_with_password(factory, Role.COMMUNE_LEADER, "38001")
+    _, username = await staff_with_password(factory, Role.COMMUNE_LEADER, "38001")
     worker = await factory.user((Role.COMMUNE_OFFICIAL, "38001"), username="can.bo.xa")
     await Account.update({Account.full_name: "Phạm Thị Dung"}).where(Account.id == worker.id)
     roads = [
@@ -41,19 +41,16 @@ async def test_queue_filters_paging_bulk_assign_and_export(client, factory):
     assert found == [lamp]
 
     seen, query = [], "?sort=oldest"
-    import backend.officials.console.controllers as pages_module
+    import backend.officials.console.controllers as console
 
-    pages_module.QUEUE_PAGE, saved = 2, pages_module.QUEUE_PAGE
-    try:
-        for _ in range(3):
-            ids, response = await queue_ids(client, query)
-            seen += ids
-            more = re.search(r'href="(/console/queue\?[^"]+)" id="next-page"', response.text)
-            if not more:
-                break
-            query = more.group(1).replace("&amp;", "&").removeprefix("/console/queue")
-    finally:
-        pages_module.QUEUE_PAGE = saved
+    monkeypatch.setattr(console, "QUEUE_PAGE", 2)
+    for _ in range(3):
+        ids, response = await queue_ids(client, query)
+        seen += ids
+        more = re.search(r'href="(/console/queue\?[^"]+)" id="next-page"', response.text)
+        if not more:
+            break
+        query = more.group(1).replace("&amp;", "&").removeprefix("/console/queue")
     assert seen == [*roads, lamp]
 
     _, page = await queue_ids(client)

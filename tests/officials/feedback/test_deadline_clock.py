@@ -8,7 +8,7 @@ import pytest
 from backend.adapters.clock import FakeClock
 from backend.officials.feedback.sweep import sweep
 from tests.citizen.feedback.helpers import citizen
-from tests.officials.feedback.helpers import CITIZEN_URL, URL, staff, submit
+from tests.officials.feedback.helpers import CITIZEN_URL, CONFIG, URL, admin, staff, submit
 
 
 @pytest.fixture
@@ -46,6 +46,9 @@ async def step(client, who, feedback_id, action, body=None):
 
 async def test_waiting_for_the_citizen_pauses_and_reopening_restarts(client, factory, app_rt, clock):
     await factory.tree()
+    boss = await admin(factory)
+    sla = {"ack_days": 1, "answer_days": 7, "remind_days": 2}
+    assert (await client.put(f"{CONFIG}/sla/environment", json=sla, headers=boss.headers)).status_code == 200
     handler = await staff(factory)
     phone, citizen_id = await citizen(client)
     handler = Now(factory, handler.id, citizen_id)
