@@ -3,7 +3,7 @@ row per report.
 
 Who reported appears only where the queue's own rule allows it (a role that may see identities, a
 report that is not anonymous); otherwise the reporter columns stay empty and ``anonymous`` says why.
-A cell a spreadsheet would run as a formula is prefixed with a quote. The file starts with a UTF-8
+Free text that a spreadsheet would run as a formula is prefixed with a quote. The file starts with a UTF-8
 byte-order mark so spreadsheet programs keep the diacritics. Each export is audited with its
 filters before the first byte leaves."""
 
@@ -47,6 +47,12 @@ HEADER = [
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
 
+def guarded(text: str) -> str:
+    """Text someone outside the office wrote (a report, an address, a name): a leading character
+    that makes a spreadsheet evaluate the cell is defused with a quote."""
+    return "'" + text if text.startswith(_FORMULA_START) else text
+
+
 def cell(value: Any) -> str:
     if value is None:
         return ""
@@ -54,8 +60,7 @@ def cell(value: Any) -> str:
         return "1" if value else "0"
     if hasattr(value, "astimezone"):
         return value.astimezone(VN_TZ).isoformat()
-    text = str(value)
-    return "'" + text if text.startswith(_FORMULA_START) else text
+    return str(value)
 
 
 def _csv(rows: Iterable[list[Any]]) -> str:
@@ -119,12 +124,12 @@ async def _lines(actor: Actor, items: list[QueueItem]) -> str:
                 h.overdue,
                 h.unit_name or "",
                 assignees.get(h.assignee, ""),
-                report["text"],
-                report["address"],
+                guarded(report["text"]),
+                guarded(report["address"]),
                 report["anonymous"],
-                who.name if who else "",
-                who.phone if who else "",
-                who.email if who else "",
+                guarded(who.name) if who else "",
+                guarded(who.phone) if who else "",
+                guarded(who.email) if who else "",
             ]
         )
     return _csv(rows)
