@@ -29,6 +29,11 @@ from backend.citizen.push.controllers import (
     PushRegistrationController,
     VapidKeyController,
 )
+from backend.citizen.sms.controllers import (
+    SmsNoticeController,
+    SmsReceiptController,
+    SmsSubscriptionController,
+)
 from backend.citizen.subscriptions.controllers import SubscriptionController
 from backend.core.accounts.controllers import AccountController, AuthController
 from backend.core.areas.controllers import AreaController
@@ -177,6 +182,9 @@ def create_app(settings: Settings, overrides: Overrides | None = None) -> Litest
             PushRegistrationController,
             VapidKeyController,
             DeliveryStatsController,
+            SmsSubscriptionController,
+            SmsNoticeController,
+            SmsReceiptController,
             AreaController,
             CategoryController,
             NoticeController,
