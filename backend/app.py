@@ -35,6 +35,7 @@ from backend.citizen.sms.controllers import (
     SmsSubscriptionController,
 )
 from backend.citizen.subscriptions.controllers import SubscriptionController
+from backend.citizen.website.controllers import WebsiteFeedController
 from backend.core.accounts.controllers import AccountController, AuthController
 from backend.core.areas.controllers import AreaController
 from backend.core.audit.controllers import AuditController
@@ -185,6 +186,7 @@ def create_app(settings: Settings, overrides: Overrides | None = None) -> Litest
             SmsSubscriptionController,
             SmsNoticeController,
             SmsReceiptController,
+            WebsiteFeedController,
             AreaController,
             CategoryController,
             NoticeController,

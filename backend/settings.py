@@ -247,6 +247,15 @@ class Settings:
         ),
     )
 
+    public_url: str = field(
+        default="",
+        metadata=_meta(
+            "KENG_PUBLIC_URL",
+            "Public base URL (e.g. https://thongtin.thanhhoa.gov.vn) for links in website feeds and the "
+            "widget; default the URL each request came in on.",
+        ),
+    )
+
     @property
     def effective_database_url(self) -> str:
         return self.database_url or f"sqlite:///{(self.data_dir / 'keng.db').as_posix()}"
