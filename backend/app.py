@@ -29,7 +29,13 @@ from backend.citizen.push.controllers import (
     PushRegistrationController,
     VapidKeyController,
 )
+from backend.citizen.sms.controllers import (
+    SmsNoticeController,
+    SmsReceiptController,
+    SmsSubscriptionController,
+)
 from backend.citizen.subscriptions.controllers import SubscriptionController
+from backend.citizen.website.controllers import WebsiteFeedController
 from backend.core.accounts.controllers import AccountController, AuthController
 from backend.core.areas.controllers import AreaController
 from backend.core.audit.controllers import AuditController
@@ -179,6 +185,10 @@ def create_app(settings: Settings, overrides: Overrides | None = None) -> Litest
             PushRegistrationController,
             VapidKeyController,
             DeliveryStatsController,
+            SmsSubscriptionController,
+            SmsNoticeController,
+            SmsReceiptController,
+            WebsiteFeedController,
             AreaController,
             CategoryController,
             NoticeController,

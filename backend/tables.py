@@ -6,6 +6,7 @@ from backend.broadcast.cap.tables import CapMessage
 from backend.citizen.feed.tables import ReadReceipt
 from backend.citizen.feedback.tables import Feedback, FeedbackEvent, FeedbackMedia, Open311ApiKey
 from backend.citizen.push.tables import PushDelivery, PushRegistration
+from backend.citizen.sms.tables import SmsDelivery, SmsSubscription
 from backend.citizen.subscriptions.tables import Subscription
 from backend.core.accounts.tables import Account, RefreshToken, RoleGrant
 from backend.core.areas.tables import Area
@@ -57,4 +58,6 @@ ALL_TABLES: list[type[Table]] = [
     PushDelivery,
     CapMessage,
     ConsoleSession,
+    SmsSubscription,
+    SmsDelivery,
 ]

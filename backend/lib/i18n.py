@@ -104,6 +104,7 @@ NOUNS: dict[str, dict[str, str]] = {
     "device": {"vi": "thiết bị", "en": "Device"},
     "push_registration": {"vi": "đăng ký nhận thông báo đẩy", "en": "Push registration"},
     "feedback": {"vi": "phản ánh", "en": "Feedback"},
+    "sms_subscription": {"vi": "đăng ký nhận tin nhắn SMS", "en": "SMS subscription"},
 }
 
 

@@ -33,6 +33,14 @@ PUBLIC_OPERATIONS = {
     "open311GetToken",
     "open311CreateRequestJson",
     "open311CreateRequestXml",
+    # The SMS gateway authenticates its receipts with a shared token (403 without), not a login.
+    "postSmsReceipt",
+    # Commune websites read published notices without logging in.
+    "getAreaRss",
+    "getAreaAtom",
+    "getAreaJsonFeed",
+    "getAreaWidget",
+    "getPublicNoticePage",
 }
 
 
