@@ -25,6 +25,13 @@ from backend.officials.feedback.tables import (
     Holiday,
     RoutingRule,
 )
+from backend.upstream.tables import (
+    DownstreamReport,
+    DownstreamSystem,
+    UpstreamLink,
+    UpstreamNotice,
+    UpstreamReport,
+)
 
 ALL_TABLES: list[type[Table]] = [
     Area,
@@ -58,4 +65,9 @@ ALL_TABLES: list[type[Table]] = [
     CapMessage,
     SmsSubscription,
     SmsDelivery,
+    UpstreamNotice,
+    UpstreamLink,
+    UpstreamReport,
+    DownstreamSystem,
+    DownstreamReport,
 ]
