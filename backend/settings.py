@@ -270,6 +270,39 @@ class Settings:
         ),
     )
 
+    upstream_url: str = field(
+        default="",
+        metadata=_meta(
+            "KENG_UPSTREAM_URL",
+            "Base URL of the upstream source system to follow (the central one, or another Kẻng); unset: none.",
+        ),
+    )
+    upstream_poll_seconds: int = field(
+        default=60,
+        metadata=_meta("KENG_UPSTREAM_POLL_SECONDS", "How often upstream notices are pulled."),
+    )
+    upstream_report_seconds: int = field(
+        default=900,
+        metadata=_meta(
+            "KENG_UPSTREAM_REPORT_SECONDS",
+            "How often daily statistics reports are prepared and unsent ones sent upstream.",
+        ),
+    )
+    upstream_report_backfill_days: int = field(
+        default=7,
+        metadata=_meta(
+            "KENG_UPSTREAM_REPORT_BACKFILL_DAYS", "Days of reports made on the first round (then every day)."
+        ),
+    )
+    upstream_auto_publish_emergency: bool = field(
+        default=False,
+        metadata=_meta(
+            "KENG_UPSTREAM_AUTO_PUBLISH_EMERGENCY",
+            "Publish upstream emergency notices (and their updates) here at once, without waiting for an "
+            "approver (1/0).",
+        ),
+    )
+
     @property
     def effective_database_url(self) -> str:
         return self.database_url or f"sqlite:///{(self.data_dir / 'keng.db').as_posix()}"

@@ -26,6 +26,13 @@ from backend.officials.feedback.tables import (
     Holiday,
     RoutingRule,
 )
+from backend.upstream.tables import (
+    DownstreamReport,
+    DownstreamSystem,
+    UpstreamLink,
+    UpstreamNotice,
+    UpstreamReport,
+)
 
 ALL_TABLES: list[type[Table]] = [
     Area,
@@ -60,4 +67,9 @@ ALL_TABLES: list[type[Table]] = [
     ConsoleSession,
     SmsSubscription,
     SmsDelivery,
+    UpstreamNotice,
+    UpstreamLink,
+    UpstreamReport,
+    DownstreamSystem,
+    DownstreamReport,
 ]

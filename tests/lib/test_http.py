@@ -41,6 +41,9 @@ PUBLIC_OPERATIONS = {
     "getAreaJsonFeed",
     "getAreaWidget",
     "getPublicNoticePage",
+    # Downstream instances: published notices are public; reports are checked by their signature.
+    "federationNotices",
+    "federationReport",
 }
 
 
@@ -116,6 +119,7 @@ async def test_every_private_endpoint_requires_a_token(client, method, path, ope
         .replace("{unit_id}", "00000000-0000-0000-0000-000000000000")
         .replace("{rule_id}", "00000000-0000-0000-0000-000000000000")
         .replace("{template_id}", "00000000-0000-0000-0000-000000000000")
+        .replace("{upstream_id}", "00000000-0000-0000-0000-000000000000")
         .replace("{code}", "38")
     )
     response = await client.request(method, concrete, json={} if method in {"POST", "PUT", "PATCH"} else None)
