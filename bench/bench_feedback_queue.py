@@ -133,7 +133,8 @@ async def seed(rt: Runtime, url: str, total: int, rng: random.Random) -> Seeded:
     for code in communes:
         records.append(areas.AreaRecord(code=code, name=f"Xã {code}", parent_code=PROVINCE, level="commune"))
         records += [
-            areas.AreaRecord(code=f"{code}-{v:02d}", name=f"Thôn {v}", parent_code=code, level="village") for v in range(1, VILLAGES + 1)
+            areas.AreaRecord(code=f"{code}-{v:02d}", name=f"Thôn {v}", parent_code=code, level="village")
+            for v in range(1, VILLAGES + 1)
         ]
     async with rt.db.transaction():
         await areas.import_records(rt, records)

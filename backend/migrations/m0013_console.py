@@ -13,8 +13,6 @@ SQLITE = [
     'CREATE INDEX console_session_refresh ON "console_session" ("refresh")',
     'CREATE INDEX console_session_account ON "console_session" ("account")',
     'ALTER TABLE "feedback_handling" ADD COLUMN "paused_at" TIMESTAMPTZ DEFAULT null',
-    "CREATE EXTENSION IF NOT EXISTS pg_trgm",
-    'CREATE INDEX feedback_handling_search_trgm ON "feedback_handling" USING gin ("search" gin_trgm_ops)',
 ]
 POSTGRES = [
     'CREATE TABLE "console_session" ("id" UUID PRIMARY KEY NOT NULL DEFAULT gen_random_uuid(), "digest" '

@@ -48,17 +48,11 @@ class LoginController(Controller):
         response = Template(
             template_name="login.html",
             context={
-                "t": lambda key, **params: t(key, language, **params),
-                "lang": language,
-                "csrf": token,
+                **pages.base_context(language, csrf=token),
                 "error": error,
                 "expired": request.query_params.get("expired") == "1",
                 "logged_out": request.query_params.get("out") == "1",
                 "next": pages.local_target(request.query_params.get("next")),
-                "me": "",
-                "can_handle": False,
-                "path": request.url.path,
-                "query": {},
             },
             status_code=status,
             headers=SECURITY_HEADERS,
@@ -110,7 +104,7 @@ class ConsoleController(Controller):
         flt = services.queue_filter(params, QUEUE_PAGE)
         result = await feedback.queue(page.rt, page.actor, flt)
         people = await services.handlers(page.actor)
-        assignees = await services.names({i.handling.assignee for i in result.items})
+        assignees = await feedback.account_names({i.handling.assignee for i in result.items})
         without_cursor = {k: v for k, v in params.items() if k not in ("cursor", "done", "count")}
         return page.render(
             "queue.html",

@@ -124,6 +124,18 @@ def local_target(value: str | None, default: str = f"{PREFIX}/queue") -> str:
     return value
 
 
+def base_context(language: str, *, csrf: str = "", me: str = "", can_handle: bool = False) -> dict[str, Any]:
+    """What every console template may use: the translator, the language, the form token and who
+    is logged in (nothing for the login and error pages)."""
+    return {
+        "t": lambda key, **params: t(key, language, **params),
+        "lang": language,
+        "csrf": csrf,
+        "me": me,
+        "can_handle": can_handle,
+    }
+
+
 @dataclass
 class Page:
     """One logged-in request: the runtime, the acting account, its language and the checked form."""
@@ -149,15 +161,12 @@ class Page:
         )
 
     def context(self) -> dict[str, Any]:
-        return {
-            "t": self.t,
-            "lang": self.language,
-            "csrf": self.session.csrf,
-            "me": self.actor.username or "",
-            "can_handle": bool(self.actor.grants_with(Permission.FEEDBACK_HANDLE)),
-            "path": self.request.url.path,
-            "query": dict(self.request.query_params),
-        }
+        return base_context(
+            self.language,
+            csrf=self.session.csrf,
+            me=self.actor.username or "",
+            can_handle=bool(self.actor.grants_with(Permission.FEEDBACK_HANDLE)),
+        )
 
     def redirect(self, target: str) -> Redirect:
         return Redirect(path=target, status_code=303, headers=SECURITY_HEADERS)
@@ -226,18 +235,12 @@ def error_page(request: Request, exc: Exception) -> Response[Any]:
     return Template(
         template_name="error.html",
         context={
-            "t": lambda key, **params: t(key, language, **params),
-            "lang": language,
+            **base_context(language),
             "status": status,
             "message": message,
             "details": details,
             "request_id": request_id_var.get(),
             "back": back,
-            "csrf": "",
-            "me": "",
-            "can_handle": False,
-            "path": request.url.path,
-            "query": {},
         },
         status_code=status,
         headers=SECURITY_HEADERS,

@@ -15,7 +15,7 @@ import msgspec
 
 from backend.citizen.feedback.tables import Feedback
 from backend.core.accounts.permissions import ROLE_PERMISSIONS, Actor, Permission
-from backend.core.accounts.tables import Account, RoleGrant
+from backend.core.accounts.tables import RoleGrant
 from backend.core.areas.tables import Area
 from backend.core.categories.tables import Category
 from backend.lib.errors import ValidationFailed
@@ -96,16 +96,6 @@ def queue_filter(params: Mapping[str, str], limit: int = 50) -> QueueFilter:
 class Person:
     id: uuid.UUID
     name: str
-
-
-async def names(ids: set[Any]) -> dict[Any, str]:
-    ids = {i for i in ids if i is not None}
-    if not ids:
-        return {}
-    rows = await Account.select(Account.id, Account.full_name, Account.username).where(
-        Account.id.is_in(list(ids))
-    )
-    return {r["id"]: r["full_name"] or r["username"] or "" for r in rows}
 
 
 async def handlers(actor: Actor, path: str | None = None) -> list[Person]:
@@ -208,7 +198,7 @@ async def item_page(rt: Runtime, actor: Actor, feedback_id: uuid.UUID) -> ItemPa
             if "answer" in allowed
             else []
         ),
-        people=await names(staff_ids | {h.assignee}),
+        people=await services.account_names(staff_ids | {h.assignee}),
         areas=_trail(item.path, await area_names(set(path_codes(item.path)))),
         tokens={r["id"]: r["token"] for r in token_rows},
     )

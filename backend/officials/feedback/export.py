@@ -71,16 +71,6 @@ def _csv(rows: Iterable[list[Any]]) -> str:
     return out.getvalue()
 
 
-async def _names(ids: set[Any]) -> dict[Any, str]:
-    ids = {i for i in ids if i is not None}
-    if not ids:
-        return {}
-    rows = await Account.select(Account.id, Account.full_name, Account.username).where(
-        Account.id.is_in(list(ids))
-    )
-    return {r["id"]: r["full_name"] or r["username"] or str(r["id"]) for r in rows}
-
-
 async def _lines(actor: Actor, items: list[QueueItem]) -> str:
     if not items:
         return ""
@@ -106,7 +96,7 @@ async def _lines(actor: Actor, items: list[QueueItem]) -> str:
             else []
         )
     }
-    assignees = await _names({i.handling.assignee for i in items})
+    assignees = await services.account_names({i.handling.assignee for i in items})
     rows = []
     for item in items:
         report = reports[item.id]

@@ -74,6 +74,17 @@ async def _unit_names(ids: set[Any]) -> dict[Any, str]:
     return {r["id"]: r["name"] for r in rows}
 
 
+async def account_names(ids: set[Any]) -> dict[Any, str]:
+    """Display names of staff accounts (full name, else username), for assignees and history."""
+    ids = {i for i in ids if i is not None}
+    if not ids:
+        return {}
+    rows = await Account.select(Account.id, Account.full_name, Account.username).where(
+        Account.id.is_in(list(ids))
+    )
+    return {r["id"]: r["full_name"] or r["username"] or str(r["id"]) for r in rows}
+
+
 def _bad(field: str, reason: str) -> ValidationFailed:
     return ValidationFailed([{"field": field, "reason": reason}])
 
