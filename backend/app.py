@@ -47,6 +47,7 @@ from backend.lib.http import (
     errors,
     http_error_handler,
     internal_error_handler,
+    request_decompression_middleware,
     request_id_middleware,
 )
 from backend.lib.ratelimit import RateLimiter
@@ -56,6 +57,9 @@ from backend.officials.feedback.controllers import StaffFeedbackController
 from backend.officials.reports.controllers import ReportController
 from backend.runtime import Runtime
 from backend.settings import Settings
+from backend.sync import horizon as sync_horizon
+from backend.sync.blob_controllers import BlobController
+from backend.sync.controllers import SyncController
 from backend.tables import ALL_TABLES
 
 log = logging.getLogger("keng")
@@ -63,6 +67,7 @@ log = logging.getLogger("keng")
 API_VERSION = "1.0.0"
 EXPIRY_SWEEP_SECONDS = 60
 FEEDBACK_SWEEP_SECONDS = 300
+SYNC_PRUNE_SECONDS = 3600
 
 
 @dataclass
@@ -138,6 +143,7 @@ def create_app(settings: Settings, overrides: Overrides | None = None) -> Litest
             app.state.worker = worker
             sweeper: asyncio.Task[None] | None = None
             feedback_sweeper: asyncio.Task[None] | None = None
+            sync_pruner: asyncio.Task[None] | None = None
             if settings.run_workers:
                 worker.start()
                 sweeper = asyncio.create_task(
@@ -147,10 +153,13 @@ def create_app(settings: Settings, overrides: Overrides | None = None) -> Litest
                     _every(FEEDBACK_SWEEP_SECONDS, "feedback sweep", rt, _sweep_feedback),
                     name="feedback-sweeper",
                 )
+                sync_pruner = asyncio.create_task(
+                    _every(SYNC_PRUNE_SECONDS, "sync tombstone horizon", rt, _prune_sync), name="sync-pruner"
+                )
             try:
                 yield
             finally:
-                for task in (sweeper, feedback_sweeper):
+                for task in (sweeper, feedback_sweeper, sync_pruner):
                     if task:
                         task.cancel()
                         with contextlib.suppress(asyncio.CancelledError):
@@ -183,16 +192,20 @@ def create_app(settings: Settings, overrides: Overrides | None = None) -> Litest
             AuditController,
             CapController,
             ReportController,
+            SyncController,
+            BlobController,
         ],
         dependencies=DEPENDENCIES,
         lifespan=[lifespan],
-        middleware=[request_id_middleware],
+        middleware=[request_id_middleware, request_decompression_middleware],
         exception_handlers={
             DomainError: domain_error_handler,
             HTTPException: http_error_handler,
             Exception: internal_error_handler,
         },
-        compression_config=CompressionConfig(backend="gzip", minimum_size=500, gzip_compress_level=6),
+        compression_config=CompressionConfig(
+            backend="gzip", minimum_size=500, gzip_compress_level=6, exclude_opt_key="skip_compression"
+        ),
         openapi_config=openapi_config(),
         debug=False,
         # Logging is configured once by the process (backend.lib.logs), not reset by the framework.
@@ -221,6 +234,11 @@ async def _expire_notices(rt: Runtime) -> object:
 async def _sweep_feedback(rt: Runtime) -> object:
     result = await feedback_sweep.sweep(rt)
     return result if (result.reminders or result.overdue or result.escalations or result.created) else None
+
+
+async def _prune_sync(rt: Runtime) -> object:
+    result = await sync_horizon.prune(rt)
+    return result if result.rows else None
 
 
 async def _every(seconds: float, name: str, rt: Runtime, job: Callable[[Runtime], Awaitable[object]]) -> None:

@@ -24,6 +24,15 @@ from backend.officials.feedback.tables import (
     Holiday,
     RoutingRule,
 )
+from backend.sync.tables import (
+    SyncBlob,
+    SyncConflict,
+    SyncDevice,
+    SyncMutation,
+    SyncOrigin,
+    SyncScope,
+    SyncState,
+)
 
 ALL_TABLES: list[type[Table]] = [
     Area,
@@ -55,4 +64,11 @@ ALL_TABLES: list[type[Table]] = [
     PushRegistration,
     PushDelivery,
     CapMessage,
+    SyncState,
+    SyncDevice,
+    SyncMutation,
+    SyncOrigin,
+    SyncConflict,
+    SyncScope,
+    SyncBlob,
 ]
