@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from backend.broadcast.cap import cap_channel_handler
 from backend.citizen.push.channel import PushChannel
+from backend.citizen.sms import SmsChannel
 from backend.core.outbox.services import ChannelHandler
 from backend.settings import Settings
 
@@ -15,4 +16,6 @@ def build_channel_handlers(settings: Settings) -> dict[str, ChannelHandler]:
     handlers: dict[str, ChannelHandler] = {}
     handlers["cap"] = cap_channel_handler
     handlers["push"] = PushChannel(settings)
+    if settings.sms_gateway_url:
+        handlers["sms"] = SmsChannel(settings)
     return handlers

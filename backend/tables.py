@@ -6,6 +6,7 @@ from backend.broadcast.cap.tables import CapMessage
 from backend.citizen.feed.tables import ReadReceipt
 from backend.citizen.feedback.tables import Feedback, FeedbackEvent, FeedbackMedia, Open311ApiKey
 from backend.citizen.push.tables import PushDelivery, PushRegistration
+from backend.citizen.sms.tables import SmsDelivery, SmsSubscription
 from backend.citizen.subscriptions.tables import Subscription
 from backend.core.accounts.tables import Account, RefreshToken, RoleGrant
 from backend.core.areas.tables import Area
@@ -32,6 +33,13 @@ from backend.sync.tables import (
     SyncOrigin,
     SyncScope,
     SyncState,
+)
+from backend.upstream.tables import (
+    DownstreamReport,
+    DownstreamSystem,
+    UpstreamLink,
+    UpstreamNotice,
+    UpstreamReport,
 )
 
 ALL_TABLES: list[type[Table]] = [
@@ -71,4 +79,11 @@ ALL_TABLES: list[type[Table]] = [
     SyncConflict,
     SyncScope,
     SyncBlob,
+    SmsSubscription,
+    SmsDelivery,
+    UpstreamNotice,
+    UpstreamLink,
+    UpstreamReport,
+    DownstreamSystem,
+    DownstreamReport,
 ]

@@ -135,6 +135,7 @@ NOUNS: dict[str, dict[str, str]] = {
     "blob": {"vi": "tệp", "en": "File"},
     "conflict": {"vi": "xung đột", "en": "Conflict"},
     "sync_device": {"vi": "thiết bị đồng bộ", "en": "Sync device"},
+    "sms_subscription": {"vi": "đăng ký nhận tin nhắn SMS", "en": "SMS subscription"},
 }
 
 
