@@ -13,6 +13,13 @@ from backend.settings import Settings
 
 if TYPE_CHECKING:
     from backend.core.outbox.services import ChannelHandler
+    from backend.sync.registry import Registry
+
+
+def _sync_tables() -> Registry:
+    from backend.synced import build_sync_registry
+
+    return build_sync_registry()
 
 
 @dataclass
@@ -26,6 +33,8 @@ class Runtime:
     # the token keys so rotating one never invalidates the other.
     province_keys: KeyRing
     channel_handlers: dict[str, ChannelHandler] = field(default_factory=dict)
+    # The tables officials' phones sync (backend/synced.py lists them).
+    sync_tables: Registry = field(default_factory=_sync_tables)
 
     @classmethod
     def open(

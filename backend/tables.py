@@ -26,6 +26,15 @@ from backend.officials.feedback.tables import (
     Holiday,
     RoutingRule,
 )
+from backend.sync.tables import (
+    SyncBlob,
+    SyncConflict,
+    SyncDevice,
+    SyncMutation,
+    SyncOrigin,
+    SyncScope,
+    SyncState,
+)
 from backend.upstream.tables import (
     DownstreamReport,
     DownstreamSystem,
@@ -65,6 +74,13 @@ ALL_TABLES: list[type[Table]] = [
     PushDelivery,
     CapMessage,
     ConsoleSession,
+    SyncState,
+    SyncDevice,
+    SyncMutation,
+    SyncOrigin,
+    SyncConflict,
+    SyncScope,
+    SyncBlob,
     SmsSubscription,
     SmsDelivery,
     UpstreamNotice,
