@@ -19,6 +19,9 @@ from backend.adapters.broker import EmbeddedBroker
 from backend.adapters.clock import Clock, SystemClock
 from backend.adapters.mqtt import BrokerAddress, MessageBus, MqttBus
 from backend.broadcast.cap.controllers import CapController
+from backend.broadcast.log.controllers import BroadcastLogController
+from backend.broadcast.manifests.controllers import GroupManifestController, ProvinceKeyController
+from backend.broadcast.stations.controllers import StationController
 from backend.channels import build_channel_handlers
 from backend.citizen.controllers import CitizenController
 from backend.citizen.feed.controllers import FeedController
@@ -182,6 +185,10 @@ def create_app(settings: Settings, overrides: Overrides | None = None) -> Litest
             NoticeController,
             AuditController,
             CapController,
+            ProvinceKeyController,
+            StationController,
+            GroupManifestController,
+            BroadcastLogController,
             ReportController,
         ],
         dependencies=DEPENDENCIES,

@@ -3,6 +3,17 @@
 from piccolo.table import Table
 
 from backend.broadcast.cap.tables import CapMessage
+from backend.broadcast.tables import (
+    Emergency,
+    Manifest,
+    Media,
+    PlannedSession,
+    PlayRecord,
+    ProgrammeItem,
+    ScheduleVersion,
+    Station,
+    StationGroup,
+)
 from backend.citizen.feed.tables import ReadReceipt
 from backend.citizen.feedback.tables import Feedback, FeedbackEvent, FeedbackMedia, Open311ApiKey
 from backend.citizen.push.tables import PushDelivery, PushRegistration
@@ -55,4 +66,13 @@ ALL_TABLES: list[type[Table]] = [
     PushRegistration,
     PushDelivery,
     CapMessage,
+    Station,
+    StationGroup,
+    ScheduleVersion,
+    ProgrammeItem,
+    PlannedSession,
+    Manifest,
+    Media,
+    PlayRecord,
+    Emergency,
 ]

@@ -83,6 +83,14 @@ MESSAGES: dict[str, dict[str, str]] = {
         "vi": "Loại tệp không được hỗ trợ (chỉ ảnh JPEG, PNG, WebP hoặc ghi âm OGG, MP3, M4A, AMR, WAV).",
         "en": "Unsupported file type (JPEG, PNG, WebP photos or OGG, MP3, M4A, AMR, WAV voice notes only).",
     },
+    "error.stale_row": {
+        "vi": "Dữ liệu đã được người khác thay đổi (phiên bản {current}); hãy tải lại.",
+        "en": "Someone else changed this (now version {current}); reload it.",
+    },
+    "error.default_group": {
+        "vi": "Không thể xóa nhóm mặc định của đài (nhóm phủ toàn xã).",
+        "en": "The station's default group (the whole commune) cannot be removed.",
+    },
 }
 
 NOUNS: dict[str, dict[str, str]] = {
@@ -95,6 +103,11 @@ NOUNS: dict[str, dict[str, str]] = {
     "device": {"vi": "thiết bị", "en": "Device"},
     "push_registration": {"vi": "đăng ký nhận thông báo đẩy", "en": "Push registration"},
     "feedback": {"vi": "phản ánh", "en": "Feedback"},
+    "station": {"vi": "đài truyền thanh", "en": "Station"},
+    "station_group": {"vi": "nhóm cụm loa", "en": "Station group"},
+    "schedule": {"vi": "lịch phát sóng", "en": "Schedule"},
+    "programme_item": {"vi": "mục chương trình", "en": "Programme item"},
+    "media": {"vi": "tệp phát", "en": "Media file"},
 }
 
 
