@@ -18,6 +18,8 @@ from litestar.openapi.spec import Components, SecurityScheme
 from backend.adapters.broker import EmbeddedBroker
 from backend.adapters.clock import Clock, SystemClock
 from backend.adapters.mqtt import BrokerAddress, MessageBus, MqttBus
+from backend.adapters.tts import TextToSpeech
+from backend.broadcast.audio.controllers import MediaController
 from backend.broadcast.cap.controllers import CapController
 from backend.broadcast.log.controllers import BroadcastLogController
 from backend.broadcast.manifests.controllers import GroupManifestController, ProvinceKeyController
@@ -74,6 +76,7 @@ class Overrides:
 
     clock: Clock | None = None
     bus: MessageBus | None = None
+    tts: TextToSpeech | None = None
 
 
 @get(
@@ -129,7 +132,12 @@ def create_app(settings: Settings, overrides: Overrides | None = None) -> Litest
                 mqtt = MqttBus(address, client_id=f"keng-server-{uuid.uuid4().hex[:8]}")
                 bus = mqtt
             rt = Runtime.open(
-                settings, db, overrides.clock or SystemClock(), bus, build_channel_handlers(settings)
+                settings,
+                db,
+                overrides.clock or SystemClock(),
+                bus,
+                build_channel_handlers(settings),
+                tts=overrides.tts,
             )
             app.state.rt = rt
             app.state.broker = broker
@@ -189,6 +197,7 @@ def create_app(settings: Settings, overrides: Overrides | None = None) -> Litest
             StationController,
             GroupManifestController,
             BroadcastLogController,
+            MediaController,
             ReportController,
         ],
         dependencies=DEPENDENCIES,

@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING
 
 from backend.adapters.clock import Clock
 from backend.adapters.mqtt import MessageBus
+from backend.adapters.tts import TextToSpeech, default_tts
 from backend.lib.crypto import KeyRing
 from backend.lib.db import Database
 from backend.settings import Settings
@@ -26,6 +27,8 @@ class Runtime:
     # the token keys so rotating one never invalidates the other.
     province_keys: KeyRing
     channel_handlers: dict[str, ChannelHandler] = field(default_factory=dict)
+    # Speech for loudspeaker programmes; eSpeak NG unless a test or deployment swaps it.
+    tts: TextToSpeech = field(default_factory=default_tts)
 
     @classmethod
     def open(
@@ -35,6 +38,7 @@ class Runtime:
         clock: Clock,
         bus: MessageBus,
         channel_handlers: dict[str, ChannelHandler] | None = None,
+        tts: TextToSpeech | None = None,
     ) -> Runtime:
         """A runtime with its key rings loaded (created on first start) from the keys folder."""
         return cls(
@@ -45,4 +49,5 @@ class Runtime:
             jwt_keys=KeyRing(settings.effective_keys_dir / "jwt").load_or_create(),
             province_keys=KeyRing(settings.effective_keys_dir / "province").load_or_create(),
             channel_handlers=channel_handlers or {},
+            tts=tts or default_tts(),
         )

@@ -4,6 +4,7 @@ from piccolo.table import Table
 
 from backend.broadcast.cap.tables import CapMessage
 from backend.broadcast.tables import (
+    CompiledPlan,
     Emergency,
     Manifest,
     Media,
@@ -75,4 +76,5 @@ ALL_TABLES: list[type[Table]] = [
     Media,
     PlayRecord,
     Emergency,
+    CompiledPlan,
 ]

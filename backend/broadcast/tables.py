@@ -168,3 +168,17 @@ class Emergency(Table, tablename="broadcast_emergency"):
     started_at = Timestamptz()
     ends_at = Timestamptz()
     ended_at = Timestamptz(null=True, default=None)
+
+
+class CompiledPlan(Table, tablename="broadcast_plan"):
+    """The last compilation of a station's coming sessions: what was moved to a later session
+    because a session was full, and what could not be placed before it expires."""
+
+    station_id = UUID(primary_key=True)
+    compiled_at = Timestamptz()
+    horizon_start = Timestamptz()
+    horizon_end = Timestamptz()
+    schedule_version = Integer(default=0)
+    rules_version = Integer(default=0)
+    moved = JSON(default=[])
+    unplaced = JSON(default=[])

@@ -151,6 +151,13 @@ POSTGRES = [
     'current_timestamp, "ended_at" TIMESTAMPTZ DEFAULT null)',
 ]
 
+SQLITE += [
+    'CREATE TABLE "broadcast_plan" ("station_id" UUID PRIMARY KEY NOT NULL, "compiled_at" TIMESTAMPTZ NOT NULL DEFAULT current_timestamp, "horizon_start" TIMESTAMPTZ NOT NULL DEFAULT current_timestamp, "horizon_end" TIMESTAMPTZ NOT NULL DEFAULT current_timestamp, "schedule_version" INTEGER NOT NULL DEFAULT 0, "rules_version" INTEGER NOT NULL DEFAULT 0, "moved" JSON NOT NULL DEFAULT \'[]\', "unplaced" JSON NOT NULL DEFAULT \'[]\')'
+]
+POSTGRES += [
+    'CREATE TABLE "broadcast_plan" ("station_id" UUID PRIMARY KEY NOT NULL DEFAULT gen_random_uuid(), "compiled_at" TIMESTAMPTZ NOT NULL DEFAULT current_timestamp, "horizon_start" TIMESTAMPTZ NOT NULL DEFAULT current_timestamp, "horizon_end" TIMESTAMPTZ NOT NULL DEFAULT current_timestamp, "schedule_version" INTEGER NOT NULL DEFAULT 0, "rules_version" INTEGER NOT NULL DEFAULT 0, "moved" JSON NOT NULL DEFAULT \'[]\', "unplaced" JSON NOT NULL DEFAULT \'[]\')'
+]
+
 _COMMON = [
     'CREATE UNIQUE INDEX broadcast_schedule_station_version ON "broadcast_schedule" ("station_id", "version")',
     'CREATE UNIQUE INDEX broadcast_manifest_scope_version ON "broadcast_manifest" ("scope", "version")',
