@@ -19,10 +19,12 @@ from backend.adapters.broker import EmbeddedBroker
 from backend.adapters.clock import Clock, SystemClock
 from backend.adapters.mqtt import BrokerAddress, MessageBus, MqttBus
 from backend.adapters.tts import TextToSpeech
+from backend.broadcast import refresh as broadcast_refresh
 from backend.broadcast.audio.controllers import MediaController
 from backend.broadcast.cap.controllers import CapController
 from backend.broadcast.log.controllers import BroadcastLogController
 from backend.broadcast.manifests.controllers import GroupManifestController, ProvinceKeyController
+from backend.broadcast.schedules.controllers import ScheduleController
 from backend.broadcast.stations.controllers import StationController
 from backend.channels import build_channel_handlers
 from backend.citizen.controllers import CitizenController
@@ -68,6 +70,7 @@ log = logging.getLogger("keng")
 API_VERSION = "1.0.0"
 EXPIRY_SWEEP_SECONDS = 60
 FEEDBACK_SWEEP_SECONDS = 300
+BROADCAST_REFRESH_SECONDS = 3600
 
 
 @dataclass
@@ -149,6 +152,7 @@ def create_app(settings: Settings, overrides: Overrides | None = None) -> Litest
             app.state.worker = worker
             sweeper: asyncio.Task[None] | None = None
             feedback_sweeper: asyncio.Task[None] | None = None
+            broadcast_refresher: asyncio.Task[None] | None = None
             if settings.run_workers:
                 worker.start()
                 sweeper = asyncio.create_task(
@@ -158,10 +162,14 @@ def create_app(settings: Settings, overrides: Overrides | None = None) -> Litest
                     _every(FEEDBACK_SWEEP_SECONDS, "feedback sweep", rt, _sweep_feedback),
                     name="feedback-sweeper",
                 )
+                broadcast_refresher = asyncio.create_task(
+                    _every(BROADCAST_REFRESH_SECONDS, "broadcast refresh", rt, broadcast_refresh.refresh_due),
+                    name="broadcast-refresher",
+                )
             try:
                 yield
             finally:
-                for task in (sweeper, feedback_sweeper):
+                for task in (sweeper, feedback_sweeper, broadcast_refresher):
                     if task:
                         task.cancel()
                         with contextlib.suppress(asyncio.CancelledError):
@@ -198,6 +206,7 @@ def create_app(settings: Settings, overrides: Overrides | None = None) -> Litest
             GroupManifestController,
             BroadcastLogController,
             MediaController,
+            ScheduleController,
             ReportController,
         ],
         dependencies=DEPENDENCIES,

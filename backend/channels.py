@@ -6,6 +6,7 @@ work written today is delivered when the channel lands."""
 from __future__ import annotations
 
 from backend.broadcast.cap import cap_channel_handler
+from backend.broadcast.channels import eboard_handler, mqtt_handler
 from backend.citizen.push.channel import PushChannel
 from backend.core.outbox.services import ChannelHandler
 from backend.settings import Settings
@@ -15,4 +16,6 @@ def build_channel_handlers(settings: Settings) -> dict[str, ChannelHandler]:
     handlers: dict[str, ChannelHandler] = {}
     handlers["cap"] = cap_channel_handler
     handlers["push"] = PushChannel(settings)
+    handlers["mqtt"] = mqtt_handler
+    handlers["eboard"] = eboard_handler
     return handlers

@@ -178,6 +178,23 @@ class Settings:
             "CAP <expires> for notices without an end of validity: hours after sending (default 72).",
         ),
     )
+    public_url: str = field(
+        default="http://127.0.0.1:8000",
+        metadata=_meta(
+            "KENG_PUBLIC_URL",
+            "Base URL devices reach this server at; media links in signed manifests start with it.",
+        ),
+    )
+    emergency_repeat: int = field(
+        default=3,
+        metadata=_meta("KENG_EMERGENCY_REPEAT", "How many times loudspeakers play an emergency notice."),
+    )
+    emergency_interval_seconds: int = field(
+        default=300,
+        metadata=_meta(
+            "KENG_EMERGENCY_INTERVAL_SECONDS", "Seconds from the start of one emergency play to the next."
+        ),
+    )
     report_window_start: str = field(
         default="12-15",
         metadata=_meta(

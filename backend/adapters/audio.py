@@ -60,10 +60,13 @@ async def decode(data: bytes, max_seconds: float) -> Decoded:
     args = ["-v", "error", "-xerror", "-i", "pipe:0", "-map", "0:a:0", "-t", f"{max_seconds + 1:.3f}"]
     args += ["-f", "s16le", "-acodec", "pcm_s16le", "-ac", "1", "-ar", str(SAMPLE_RATE), "pipe:1"]
     code, out, err = await _run(args, data)
-    message = err.decode("utf-8", "replace").strip().splitlines()
+    text = " ".join(err.decode("utf-8", "replace").split())
     if code != 0:
-        text = " ".join(message[-3:])
-        if "Invalid data" in text or "matches no streams" in text or "does not contain any stream" in text:
+        # Nothing ffmpeg could open as audio is "not audio"; audio it opened but could not decode
+        # to the end is "corrupt".
+        if any(
+            m in text for m in ("Error opening input", "matches no streams", "does not contain any stream")
+        ):
             raise AudioRejected("not_audio", text[:300])
         raise AudioRejected("corrupt", text[:300])
     if not out:

@@ -87,6 +87,19 @@ MESSAGES: dict[str, dict[str, str]] = {
         "vi": "Dữ liệu đã được người khác thay đổi (phiên bản {current}); hãy tải lại.",
         "en": "Someone else changed this (now version {current}); reload it.",
     },
+    "error.audio_not_audio": {
+        "vi": "Tệp tải lên không phải là âm thanh.",
+        "en": "The uploaded file is not audio.",
+    },
+    "error.audio_corrupt": {
+        "vi": "Tệp âm thanh bị hỏng, không giải mã được.",
+        "en": "The audio file is damaged and cannot be decoded.",
+    },
+    "error.audio_too_long": {
+        "vi": "Bản ghi âm dài quá {minutes} phút.",
+        "en": "The recording is longer than {minutes} minutes.",
+    },
+    "error.bad_audio": {"vi": "Tệp âm thanh không dùng được.", "en": "The audio file cannot be used."},
     "error.default_group": {
         "vi": "Không thể xóa nhóm mặc định của đài (nhóm phủ toàn xã).",
         "en": "The station's default group (the whole commune) cannot be removed.",

@@ -11,19 +11,27 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
+import warnings
 from collections.abc import Sequence
 from dataclasses import dataclass
 
 import msgspec
 import numpy as np
 import pyloudnorm
-from pydub import AudioSegment
-from pydub.generators import Sine
 
-from backend.adapters.audio import SAMPLE_RATE, encode_mp3
+from backend.adapters.audio import SAMPLE_RATE, encode_mp3, ffmpeg_exe
+
+with warnings.catch_warnings():
+    # pydub looks for ffmpeg on PATH when imported; it gets the wheel's ffmpeg just below.
+    warnings.simplefilter("ignore", RuntimeWarning)
+    from pydub import AudioSegment
+    from pydub.generators import Sine
+
 from backend.broadcast.audio import media
 from backend.broadcast.audio.media import MediaRef
 from backend.runtime import Runtime
+
+AudioSegment.converter = ffmpeg_exe()
 
 TARGET_LUFS = -16.0
 PEAK_DBFS = -1.0

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import uuid
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from litestar import Controller, get, post
 from litestar.params import FromPath, FromQuery, JSONBody
@@ -32,7 +32,7 @@ class BroadcastLogController(Controller):
     @get(
         "/",
         operation_id="getBroadcastLog",
-        summary="Planned versus played per session and cluster between two moments",
+        summary="Planned versus played per session and cluster between two moments (default: the last 7 days)",
         responses=errors(400, 401, 403, 404, 422),
     )
     async def log(
@@ -40,7 +40,9 @@ class BroadcastLogController(Controller):
         rt: RuntimeDep,
         actor: ActorDep,
         station_id: FromPath[uuid.UUID],
-        start: FromQuery[datetime],
-        end: FromQuery[datetime],
+        start: FromQuery[datetime | None] = None,
+        end: FromQuery[datetime | None] = None,
     ) -> LogOut:
-        return await services.station_log(rt, actor, station_id, start, end)
+        now = rt.clock.now()
+        end = end or now
+        return await services.station_log(rt, actor, station_id, start or end - timedelta(days=7), end)

@@ -40,6 +40,7 @@ class Candidate:
     version: int | None = None
     media_key: str = ""
     relay_url: str = ""
+    schedule_sessions: frozenset[str] | None = None  # None: any session; relays name theirs
 
 
 @dataclass(frozen=True)
@@ -189,6 +190,7 @@ def _place(
         for s in sessions
         if (c.valid_from is None or s.slot.starts_at >= c.valid_from)
         and (c.valid_until is None or s.slot.ends_at <= c.valid_until)
+        and (c.schedule_sessions is None or s.slot.schedule_session in c.schedule_sessions)
     ]
     if not eligible:
         unplaced.append(Unplaced(c.key, c.title, group, "no_session_before_expiry", c.valid_until))
