@@ -43,26 +43,26 @@ _ESPEAK_CHARS_UTF8 = 1
 _CALLBACK = ctypes.CFUNCTYPE(ctypes.c_int, ctypes.POINTER(ctypes.c_short), ctypes.c_int, ctypes.c_void_p)
 
 
-class EspeakTts:
-    """eSpeak NG through its C API. The library keeps global state, so one synthesis runs at a time
-    (in a worker thread, never on the event loop)."""
+class _Espeak:
+    """The one eSpeak NG library of the process. It keeps global state (voice, rate, callback), so
+    it is initialised once and used by one synthesis at a time, whichever runtime asks."""
 
-    name = "espeak-ng"
+    lock = threading.Lock()
+    lib: ctypes.CDLL | None = None
+    rate = 0
+    chunks: list[bytes] = []
 
-    def __init__(self) -> None:
-        self._lock = threading.Lock()
-        self._lib: ctypes.CDLL | None = None
-        self._rate = 0
-        self._chunks: list[bytes] = []
-        self._callback = _CALLBACK(self._collect)
-
-    def _collect(self, wav: ctypes.Array[ctypes.c_short], count: int, _events: int) -> int:
+    @staticmethod
+    def _collect(wav: ctypes.Array[ctypes.c_short], count: int, _events: int) -> int:
         if count > 0:
-            self._chunks.append(ctypes.string_at(wav, count * 2))
+            _Espeak.chunks.append(ctypes.string_at(wav, count * 2))
         return 0
 
-    def _load(self) -> ctypes.CDLL:
-        if self._lib is None:
+    callback = _CALLBACK(_collect)
+
+    @classmethod
+    def load(cls) -> ctypes.CDLL:
+        if cls.lib is None:
             import espeakng_loader
 
             lib = ctypes.CDLL(espeakng_loader.get_library_path())
@@ -71,31 +71,39 @@ class EspeakTts:
             )
             if rate <= 0:
                 raise TtsError("eSpeak NG failed to initialise")
-            lib.espeak_SetSynthCallback(self._callback)
-            self._lib, self._rate = lib, rate
-        return self._lib
+            lib.espeak_SetSynthCallback(cls.callback)
+            cls.lib, cls.rate = lib, rate
+        return cls.lib
 
-    def _speak(self, text: str, voice: str, speed: int) -> Speech:
-        if voice not in VOICES:
-            raise TtsError(f"unknown voice {voice}")
-        with self._lock:
-            lib = self._load()
+    @classmethod
+    def speak(cls, text: str, voice: str, speed: int) -> Speech:
+        with cls.lock:
+            lib = cls.load()
             if lib.espeak_SetVoiceByName(voice.encode()) != 0:
                 raise TtsError(f"eSpeak NG has no voice {voice}")
             lib.espeak_SetParameter(_ESPEAK_RATE, int(speed), 0)
             data = text.encode("utf-8")
             buffer = ctypes.create_string_buffer(data)
-            self._chunks = []
+            cls.chunks = []
             status = lib.espeak_Synth(buffer, len(data) + 1, 0, 0, 0, _ESPEAK_CHARS_UTF8, None, None)
             lib.espeak_Synchronize()
-            pcm = b"".join(self._chunks)
-            self._chunks = []
+            pcm = b"".join(cls.chunks)
+            cls.chunks = []
+            rate = cls.rate
         if status != 0:
             raise TtsError(f"eSpeak NG synthesis failed ({status})")
-        return Speech(pcm=pcm, sample_rate=self._rate)
+        return Speech(pcm=pcm, sample_rate=rate)
+
+
+class EspeakTts:
+    """eSpeak NG through its C API, in a worker thread (never on the event loop)."""
+
+    name = "espeak-ng"
 
     async def synthesize(self, text: str, voice: str, speed: int) -> Speech:
-        return await asyncio.to_thread(self._speak, text, voice, speed)
+        if voice not in VOICES:
+            raise TtsError(f"unknown voice {voice}")
+        return await asyncio.to_thread(_Espeak.speak, text, voice, speed)
 
 
 class FakeTts:

@@ -6,6 +6,7 @@ hold, the emergencies in force for an area, and the broadcast log's proof-of-pla
 from backend.broadcast.exports import GroupInfo, active_emergencies, current_manifests, get_group
 from backend.broadcast.log.schemas import PlayReport
 from backend.broadcast.log.services import broadcast_notices, played_devices, record_play
+from backend.broadcast.programme.services import mark_answer_for_radio
 
 __all__ = [
     "GroupInfo",
@@ -14,6 +15,7 @@ __all__ = [
     "broadcast_notices",
     "current_manifests",
     "get_group",
+    "mark_answer_for_radio",
     "played_devices",
     "record_play",
 ]

@@ -68,3 +68,17 @@ async def test_decode_refuses_not_audio_corrupt_and_too_long():
     with pytest.raises(AudioRejected) as info:
         await decode(b"", 2)
     assert info.value.reason == "not_audio"
+
+
+async def test_real_speech_reaches_the_loudness_target_with_peaks_held():
+    import numpy as np
+
+    from backend.adapters.tts import EspeakTts
+
+    spoken = await EspeakTts().synthesize(
+        "Thông báo khẩn cấp: nước lũ dâng nhanh, đề nghị bà con di chuyển lên vùng cao ngay.", "vi", 150
+    )
+    pcm = render.normalise(spoken.pcm, spoken.sample_rate)
+    assert abs(render.loudness_of(pcm, spoken.sample_rate) - render.TARGET_LUFS) < 0.5
+    peak = np.max(np.abs(np.frombuffer(pcm, dtype="<i2").astype(np.float64))) / 32768.0
+    assert 20 * np.log10(peak) <= render.PEAK_DBFS + 0.01
