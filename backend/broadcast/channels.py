@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import logging
 import uuid
+from collections.abc import Awaitable, Callable
 
 from backend.broadcast import emergency
 from backend.broadcast.eboard import build_eboard
@@ -18,7 +19,7 @@ from backend.broadcast.programme.sources import stations_reached
 from backend.broadcast.tables import Emergency
 from backend.core.notices.tables import Notice, NoticeTarget
 from backend.core.outbox import services as outbox
-from backend.core.outbox.services import ClaimedMessage
+from backend.core.outbox.services import ChannelHandler, ClaimedMessage
 from backend.runtime import Runtime
 
 log = logging.getLogger(__name__)
@@ -61,19 +62,17 @@ async def _notice_event(rt: Runtime, message: ClaimedMessage) -> None:
             )
 
 
-async def mqtt_handler(rt: Runtime, message: ClaimedMessage) -> None:
-    if message.event in ("published", "withdrawn"):
-        await _notice_event(rt, message)
-    elif message.event == "station_changed":
-        await build_audio(rt, uuid.UUID(message.payload["station_id"]))
-    else:
-        log.info("mqtt: ignoring outbox %s event %s", message.id, message.event)
+def _handler(channel: str, build: Callable[[Runtime, uuid.UUID], Awaitable[object]]) -> ChannelHandler:
+    async def handle(rt: Runtime, message: ClaimedMessage) -> None:
+        if message.event in ("published", "withdrawn"):
+            await _notice_event(rt, message)
+        elif message.event == "station_changed":
+            await build(rt, uuid.UUID(message.payload["station_id"]))
+        else:
+            log.info("%s: ignoring outbox %s event %s", channel, message.id, message.event)
+
+    return handle
 
 
-async def eboard_handler(rt: Runtime, message: ClaimedMessage) -> None:
-    if message.event in ("published", "withdrawn"):
-        await _notice_event(rt, message)
-    elif message.event == "station_changed":
-        await build_eboard(rt, uuid.UUID(message.payload["station_id"]))
-    else:
-        log.info("eboard: ignoring outbox %s event %s", message.id, message.event)
+mqtt_handler = _handler("mqtt", build_audio)
+eboard_handler = _handler("eboard", build_eboard)

@@ -27,12 +27,12 @@ from backend.broadcast.schedules.schemas import (
     WeekSessionIn,
 )
 from backend.broadcast.stations import rules as R
-from backend.broadcast.stations.services import load_station, read_grant, rules_of, station_changed
+from backend.broadcast.stations.services import load_station, read_grant, rules_of, stale, station_changed
 from backend.broadcast.tables import CompiledPlan, ScheduleVersion, Station, StationGroup
 from backend.core.accounts.permissions import Actor, Permission
 from backend.core.audit import services as audit
 from backend.lib.db import json_column
-from backend.lib.errors import Conflict, NotFound, ValidationFailed
+from backend.lib.errors import NotFound, ValidationFailed
 from backend.runtime import Runtime
 
 HISTORY_LIMIT = 50
@@ -157,12 +157,7 @@ async def save_schedule(rt: Runtime, actor: Actor, station_id: uuid.UUID, data: 
     async with rt.db.transaction():
         current = await current_row(station_id)
         if current["version"] != data.version:
-            raise Conflict(
-                "stale_version",
-                message_key="error.stale_row",
-                current=current["version"],
-                details={"version": current["version"]},
-            )
+            raise stale("version", current["version"])
         version = current["version"] + 1
         await ScheduleVersion.insert(
             ScheduleVersion(

@@ -50,6 +50,11 @@ def read_grant(actor: Actor, path: str) -> Grant:
     raise NotFound("station")
 
 
+def stale(field: str, current: int) -> Conflict:
+    """Someone saved a newer version first; the client reloads and edits that one."""
+    return Conflict("stale_version", message_key="error.stale_row", current=current, details={field: current})
+
+
 def rules_of(row: dict[str, Any]) -> StationRules:
     return msgspec.convert(json_column(row["rules"], {}), StationRules)
 
@@ -247,13 +252,7 @@ async def edit_station(rt: Runtime, actor: Actor, station_id: uuid.UUID, patch: 
             .returning(Station.id)
         )
         if not updated:
-            current = await load_station(rt, station_id)
-            raise Conflict(
-                "stale_version",
-                message_key="error.stale_row",
-                current=current["row_version"],
-                details={"row_version": current["row_version"]},
-            )
+            raise stale("row_version", (await load_station(rt, station_id))["row_version"])
         await audit.record(
             rt,
             actor,
@@ -397,13 +396,7 @@ async def edit_group(rt: Runtime, actor: Actor, group_id: uuid.UUID, patch: Grou
             .returning(StationGroup.id)
         )
         if not updated:
-            current = await _load_group(group_id)
-            raise Conflict(
-                "stale_version",
-                message_key="error.stale_row",
-                current=current["row_version"],
-                details={"row_version": current["row_version"]},
-            )
+            raise stale("row_version", (await _load_group(group_id))["row_version"])
         await audit.record(
             rt,
             actor,
