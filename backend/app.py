@@ -19,6 +19,7 @@ from backend.adapters.broker import EmbeddedBroker
 from backend.adapters.clock import Clock, SystemClock
 from backend.adapters.mqtt import BrokerAddress, MessageBus, MqttBus
 from backend.adapters.tts import TextToSpeech
+from backend.adapters.upstream import UpstreamRefused, UpstreamUnavailable
 from backend.broadcast import refresh as broadcast_refresh
 from backend.broadcast.audio.controllers import MediaController
 from backend.broadcast.cap.controllers import CapController
@@ -36,7 +37,13 @@ from backend.citizen.push.controllers import (
     PushRegistrationController,
     VapidKeyController,
 )
+from backend.citizen.sms.controllers import (
+    SmsNoticeController,
+    SmsReceiptController,
+    SmsSubscriptionController,
+)
 from backend.citizen.subscriptions.controllers import SubscriptionController
+from backend.citizen.website.controllers import WebsiteFeedController
 from backend.core.accounts.controllers import AccountController, AuthController
 from backend.core.areas.controllers import AreaController
 from backend.core.audit.controllers import AuditController
@@ -64,6 +71,9 @@ from backend.officials.reports.controllers import ReportController
 from backend.runtime import Runtime
 from backend.settings import Settings
 from backend.tables import ALL_TABLES
+from backend.upstream import pull as upstream_pull
+from backend.upstream import push_reports as upstream_push_reports
+from backend.upstream.controllers import DownstreamController, FederationController, UpstreamController
 
 log = logging.getLogger("keng")
 
@@ -153,6 +163,20 @@ def create_app(settings: Settings, overrides: Overrides | None = None) -> Litest
             sweeper: asyncio.Task[None] | None = None
             feedback_sweeper: asyncio.Task[None] | None = None
             broadcast_refresher: asyncio.Task[None] | None = None
+            upstream_tasks: list[asyncio.Task[None]] = []
+            if settings.run_workers and settings.upstream_url:
+                upstream_tasks = [
+                    asyncio.create_task(
+                        _every(settings.upstream_poll_seconds, "upstream pull", rt, _pull_upstream),
+                        name="upstream-pull",
+                    ),
+                    asyncio.create_task(
+                        _every(
+                            settings.upstream_report_seconds, "upstream reports", rt, upstream_push_reports
+                        ),
+                        name="upstream-reports",
+                    ),
+                ]
             if settings.run_workers:
                 worker.start()
                 sweeper = asyncio.create_task(
@@ -169,7 +193,7 @@ def create_app(settings: Settings, overrides: Overrides | None = None) -> Litest
             try:
                 yield
             finally:
-                for task in (sweeper, feedback_sweeper, broadcast_refresher):
+                for task in (sweeper, feedback_sweeper, broadcast_refresher, *upstream_tasks):
                     if task:
                         task.cancel()
                         with contextlib.suppress(asyncio.CancelledError):
@@ -196,6 +220,13 @@ def create_app(settings: Settings, overrides: Overrides | None = None) -> Litest
             PushRegistrationController,
             VapidKeyController,
             DeliveryStatsController,
+            SmsSubscriptionController,
+            SmsNoticeController,
+            SmsReceiptController,
+            WebsiteFeedController,
+            FederationController,
+            DownstreamController,
+            UpstreamController,
             AreaController,
             CategoryController,
             NoticeController,
@@ -246,6 +277,14 @@ async def _expire_notices(rt: Runtime) -> object:
 async def _sweep_feedback(rt: Runtime) -> object:
     result = await feedback_sweep.sweep(rt)
     return result if (result.reminders or result.overdue or result.escalations or result.created) else None
+
+
+async def _pull_upstream(rt: Runtime) -> object:
+    """An unreachable upstream is logged by the pull and retried next round, not a failure here."""
+    try:
+        return await upstream_pull(rt)
+    except (UpstreamUnavailable, UpstreamRefused):
+        return None
 
 
 async def _every(seconds: float, name: str, rt: Runtime, job: Callable[[Runtime], Awaitable[object]]) -> None:

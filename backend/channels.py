@@ -8,6 +8,7 @@ from __future__ import annotations
 from backend.broadcast.cap import cap_channel_handler
 from backend.broadcast.channels import eboard_handler, mqtt_handler
 from backend.citizen.push.channel import PushChannel
+from backend.citizen.sms import SmsChannel
 from backend.core.outbox.services import ChannelHandler
 from backend.settings import Settings
 
@@ -18,4 +19,6 @@ def build_channel_handlers(settings: Settings) -> dict[str, ChannelHandler]:
     handlers["push"] = PushChannel(settings)
     handlers["mqtt"] = mqtt_handler
     handlers["eboard"] = eboard_handler
+    if settings.sms_gateway_url:
+        handlers["sms"] = SmsChannel(settings)
     return handlers

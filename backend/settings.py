@@ -178,13 +178,6 @@ class Settings:
             "CAP <expires> for notices without an end of validity: hours after sending (default 72).",
         ),
     )
-    public_url: str = field(
-        default="http://127.0.0.1:8000",
-        metadata=_meta(
-            "KENG_PUBLIC_URL",
-            "Base URL devices reach this server at; media links in signed manifests start with it.",
-        ),
-    )
     emergency_repeat: int = field(
         default=3,
         metadata=_meta("KENG_EMERGENCY_REPEAT", "How many times loudspeakers play an emergency notice."),
@@ -204,6 +197,109 @@ class Settings:
         ),
     )
 
+    sms_gateway_url: str = field(
+        default="",
+        metadata=_meta(
+            "KENG_SMS_GATEWAY_URL",
+            "URL the SMS channel POSTs each message to; unset leaves SMS outbox rows waiting.",
+        ),
+    )
+    sms_gateway_template: str = field(
+        default="",
+        metadata=_meta(
+            "KENG_SMS_GATEWAY_TEMPLATE",
+            "Request body with {to} {text} {encoding} {sender} {reference} {segments} placeholders "
+            "(default a JSON object with those keys).",
+        ),
+    )
+    sms_gateway_content_type: str = field(
+        default="application/json",
+        metadata=_meta(
+            "KENG_SMS_GATEWAY_CONTENT_TYPE",
+            "Content type of the gateway request: application/json or application/x-www-form-urlencoded.",
+        ),
+    )
+    sms_gateway_auth: str = field(
+        default="",
+        metadata=_meta(
+            "KENG_SMS_GATEWAY_AUTH", "Authorization header sent to the SMS gateway (e.g. 'Bearer …'); secret."
+        ),
+    )
+    sms_sender: str = field(
+        default="KENG",
+        metadata=_meta("KENG_SMS_SENDER", "Sender name (brandname) given to the gateway as {sender}."),
+    )
+    sms_encoding: str = field(
+        default="ucs2",
+        metadata=_meta(
+            "KENG_SMS_ENCODING",
+            "Default SMS encoding: ucs2 (Vietnamese with diacritics, 70/67 per segment) or gsm7 "
+            "(without diacritics, 160/153); a citizen may choose otherwise.",
+        ),
+    )
+    sms_max_segments: int = field(
+        default=3,
+        metadata=_meta("KENG_SMS_MAX_SEGMENTS", "Longest SMS in segments; longer texts are cut at a word."),
+    )
+    sms_price_per_segment: int = field(
+        default=800,
+        metadata=_meta("KENG_SMS_PRICE_PER_SEGMENT", "Price of one SMS segment in đồng, for cost figures."),
+    )
+    sms_concurrency: int = field(
+        default=4,
+        metadata=_meta("KENG_SMS_CONCURRENCY", "SMS gateway requests in flight at once."),
+    )
+    sms_receipt_token: str = field(
+        default="",
+        metadata=_meta(
+            "KENG_SMS_RECEIPT_TOKEN",
+            "Shared secret the gateway sends (X-Keng-Sms-Token) with delivery receipts; unset refuses them.",
+        ),
+    )
+
+    public_url: str = field(
+        default="",
+        metadata=_meta(
+            "KENG_PUBLIC_URL",
+            "Public base URL (e.g. https://thongtin.thanhhoa.gov.vn) for links in website feeds and the "
+            "widget (default the URL each request came in on) and for media links in devices' signed "
+            "manifests (default http://<KENG_HOST>:<KENG_PORT>).",
+        ),
+    )
+
+    upstream_url: str = field(
+        default="",
+        metadata=_meta(
+            "KENG_UPSTREAM_URL",
+            "Base URL of the upstream source system to follow (the central one, or another Kẻng); unset: none.",
+        ),
+    )
+    upstream_poll_seconds: int = field(
+        default=60,
+        metadata=_meta("KENG_UPSTREAM_POLL_SECONDS", "How often upstream notices are pulled."),
+    )
+    upstream_report_seconds: int = field(
+        default=900,
+        metadata=_meta(
+            "KENG_UPSTREAM_REPORT_SECONDS",
+            "How often daily statistics reports are prepared and unsent ones sent upstream.",
+        ),
+    )
+    upstream_report_backfill_days: int = field(
+        default=7,
+        metadata=_meta(
+            "KENG_UPSTREAM_REPORT_BACKFILL_DAYS", "Days of reports made on the first round (then every day)."
+        ),
+    )
+    upstream_auto_publish_emergency: bool = field(
+        default=False,
+        metadata=_meta(
+            "KENG_UPSTREAM_AUTO_PUBLISH_EMERGENCY",
+            "Publish upstream emergency notices (and their updates) here at once, without waiting for an "
+            "approver (1/0).",
+        ),
+    )
+
     @property
     def effective_database_url(self) -> str:
         return self.database_url or f"sqlite:///{(self.data_dir / 'keng.db').as_posix()}"
@@ -211,6 +307,11 @@ class Settings:
     @property
     def effective_keys_dir(self) -> Path:
         return self.keys_dir or self.data_dir / "keys"
+
+    @property
+    def effective_public_url(self) -> str:
+        """Where devices fetch media: manifests are built by workers, with no request to copy from."""
+        return (self.public_url or f"http://{self.host}:{self.port}").rstrip("/")
 
     @property
     def media_dir(self) -> Path:

@@ -18,6 +18,7 @@ from backend.broadcast.tables import (
 from backend.citizen.feed.tables import ReadReceipt
 from backend.citizen.feedback.tables import Feedback, FeedbackEvent, FeedbackMedia, Open311ApiKey
 from backend.citizen.push.tables import PushDelivery, PushRegistration
+from backend.citizen.sms.tables import SmsDelivery, SmsSubscription
 from backend.citizen.subscriptions.tables import Subscription
 from backend.core.accounts.tables import Account, RefreshToken, RoleGrant
 from backend.core.areas.tables import Area
@@ -35,6 +36,13 @@ from backend.officials.feedback.tables import (
     HandlingUnit,
     Holiday,
     RoutingRule,
+)
+from backend.upstream.tables import (
+    DownstreamReport,
+    DownstreamSystem,
+    UpstreamLink,
+    UpstreamNotice,
+    UpstreamReport,
 )
 
 ALL_TABLES: list[type[Table]] = [
@@ -77,4 +85,11 @@ ALL_TABLES: list[type[Table]] = [
     PlayRecord,
     Emergency,
     CompiledPlan,
+    SmsSubscription,
+    SmsDelivery,
+    UpstreamNotice,
+    UpstreamLink,
+    UpstreamReport,
+    DownstreamSystem,
+    DownstreamReport,
 ]

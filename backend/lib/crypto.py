@@ -10,11 +10,13 @@ from __future__ import annotations
 import base64
 import hashlib
 import hmac
+import json
 import os
 import secrets
 from dataclasses import dataclass
 from pathlib import Path
 
+from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 from cryptography.hazmat.primitives.kdf.scrypt import Scrypt
@@ -141,3 +143,42 @@ def _unb64(text: str) -> bytes:
 
 # A hash of a password nobody has, so a login for an unknown user costs the same time as a real one.
 DUMMY_PASSWORD_HASH = hash_password(secrets.token_urlsafe(16))
+
+
+# Signed envelopes: ``{"schema": 1, "alg": "Ed25519", "kid", "payload": b64url(bytes), "sig":
+# b64url(Ed25519 over the payload bytes)}`` — the form of device manifests and upstream reports.
+
+
+def b64url(data: bytes) -> str:
+    return _b64(data)
+
+
+def b64url_decode(text: str) -> bytes:
+    return _unb64(text)
+
+
+def public_key_b64(key: SigningKey) -> str:
+    """The raw 32-byte public key, base64url: what a verifier registers."""
+    return _b64(key.public_key.public_bytes(serialization.Encoding.Raw, serialization.PublicFormat.Raw))
+
+
+def sign_envelope(key: SigningKey, payload: bytes) -> bytes:
+    body = {
+        "schema": 1,
+        "alg": "Ed25519",
+        "kid": key.kid,
+        "payload": _b64(payload),
+        "sig": _b64(key.private_key.sign(payload)),
+    }
+    return json.dumps(body, separators=(",", ":")).encode()
+
+
+def verify_envelope(public_key_b64url: str, payload_b64: str, sig_b64: str) -> bytes | None:
+    """The payload bytes if the signature is the key's over them, else None."""
+    try:
+        public = Ed25519PublicKey.from_public_bytes(_unb64(public_key_b64url))
+        payload = _unb64(payload_b64)
+        public.verify(_unb64(sig_b64), payload)
+    except (ValueError, InvalidSignature):
+        return None
+    return payload

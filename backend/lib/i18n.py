@@ -121,6 +121,7 @@ NOUNS: dict[str, dict[str, str]] = {
     "schedule": {"vi": "lịch phát sóng", "en": "Schedule"},
     "programme_item": {"vi": "mục chương trình", "en": "Programme item"},
     "media": {"vi": "tệp phát", "en": "Media file"},
+    "sms_subscription": {"vi": "đăng ký nhận tin nhắn SMS", "en": "SMS subscription"},
 }
 
 

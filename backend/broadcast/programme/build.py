@@ -50,7 +50,7 @@ def spoken_text(n: NoticeSource) -> str:
 
 
 def media_url(rt: Runtime, sha256: str) -> str:
-    return f"{rt.settings.public_url.rstrip('/')}/api/v1/broadcast/media/{sha256}"
+    return f"{rt.settings.effective_public_url}/api/v1/broadcast/media/{sha256}"
 
 
 def media_item(rt: Runtime, ref: MediaRef) -> dict[str, Any]:

@@ -374,20 +374,14 @@ def _since_key(since: str) -> tuple[int, str]:
     return seq, fingerprint
 
 
-async def changes(rt: Runtime, v: FeedView, since: str, limit: int = CHANGES_LIMIT) -> FeedChanges:
-    after, fingerprint = _since_key(since)
-    high = await high_water_mark(rt)
-    if fingerprint != v.scope.fingerprint or after > high:
-        # Other areas or categories than when the cursor was issued (or a cursor from a server
-        # restored from an older backup): the phone must fetch the feed again.
-        return FeedChanges(
-            items=[], removed=[], cursor=_changes_cursor(high, v.scope), more=False, reset=True
-        )
-    if not v.scope.paths:
-        return FeedChanges(items=[], removed=[], cursor=_changes_cursor(high, v.scope), more=False)
-    reach, args = reach_clause('ca."area_path"', v.scope.paths, rt.db.dialect)
+async def notice_changes(
+    rt: Runtime, paths: tuple[str, ...] | list[str], after: int, high: int, limit: int
+) -> tuple[list[tuple[int, uuid.UUID]], int, bool]:
+    """Notice changes in (after, high] recorded against an area that reaches ``paths``, in change
+    order: ([(seq, notice id)], the sequence to continue after, whether more remain)."""
+    reach, args = reach_clause('ca."area_path"', paths, rt.db.dialect)
     # Walk only the log entries after the cursor (primary key range), each checked against the
-    # citizen's areas through "change_area_seq".
+    # areas through "change_area_seq".
     rows = await rt.db.fetch(
         'SELECT cl."seq", cl."row_id" FROM "change_log" cl '
         'WHERE cl."seq" > {} AND cl."seq" <= {} AND cl."table_name" = \'notice\' '
@@ -401,7 +395,22 @@ async def changes(rt: Runtime, v: FeedView, since: str, limit: int = CHANGES_LIM
     more = len(rows) > limit
     rows = rows[:limit]
     upto = int(rows[-1]["seq"]) if more else high
-    ids = list(dict.fromkeys(uuid.UUID(str(r["row_id"])) for r in rows))
+    return [(int(r["seq"]), uuid.UUID(str(r["row_id"]))) for r in rows], upto, more
+
+
+async def changes(rt: Runtime, v: FeedView, since: str, limit: int = CHANGES_LIMIT) -> FeedChanges:
+    after, fingerprint = _since_key(since)
+    high = await high_water_mark(rt)
+    if fingerprint != v.scope.fingerprint or after > high:
+        # Other areas or categories than when the cursor was issued (or a cursor from a server
+        # restored from an older backup): the phone must fetch the feed again.
+        return FeedChanges(
+            items=[], removed=[], cursor=_changes_cursor(high, v.scope), more=False, reset=True
+        )
+    if not v.scope.paths:
+        return FeedChanges(items=[], removed=[], cursor=_changes_cursor(high, v.scope), more=False)
+    rows, upto, more = await notice_changes(rt, v.scope.paths, after, high, limit)
+    ids = list(dict.fromkeys(notice_id for _, notice_id in rows))
     now = rt.clock.now()
     items: list[FeedItem] = []
     removed: list[FeedRemoval] = []

@@ -20,15 +20,12 @@ from backend.core.outbox import services as outbox
 from backend.lib.errors import Conflict, NotFound
 from backend.runtime import Runtime
 
-SMS_PRIORITIES = ("emergency",)
-
 
 def channels_for(priority: str) -> list[str]:
-    """Every notice goes to push, loudspeakers, e-boards and CAP; SMS is for emergencies."""
-    channels = ["push", "mqtt", "eboard", "cap"]
-    if priority in SMS_PRIORITIES:
-        channels.append("sms")
-    return channels
+    """Every notice goes to push, loudspeakers, e-boards, CAP and SMS. The SMS channel decides
+    who: emergencies reach every citizen who opted in to SMS, other notices only those who asked
+    for every notice."""
+    return ["push", "mqtt", "eboard", "cap", "sms"]
 
 
 async def _authorise(

@@ -24,7 +24,7 @@ from backend.core.outbox.tables import OutboxMessage
 from tests.factories import User, later, notice_body
 
 API = "/api/v1/notices"
-BASE_CHANNELS = {"push", "mqtt", "eboard", "cap"}
+BASE_CHANNELS = {"push", "mqtt", "eboard", "cap", "sms"}  # SMS for every priority: the channel picks who
 ICT = timezone(timedelta(hours=7))
 
 
