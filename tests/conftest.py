@@ -19,7 +19,6 @@ import httpx
 import pytest
 from litestar import Litestar
 
-from backend.adapters.broker import free_port
 from backend.adapters.clock import FakeClock, SystemClock
 from backend.adapters.mqtt import InMemoryBus
 from backend.app import Overrides, create_app
@@ -112,7 +111,7 @@ def settings(backend: Backend, database_url: str, tmp_path: Path) -> Settings:
         data_dir=tmp_path / "data",
         database_url=database_url,
         mqtt_url=backend.mqtt_url or "embedded",
-        mqtt_port=free_port(),
+        mqtt_port=0,  # the embedded broker picks a free port itself
         # Tests share Mosquitto (and its retained messages) with each other and with other runs.
         mqtt_namespace=f"t{uuid.uuid4().hex[:12]}",
         run_workers=False,

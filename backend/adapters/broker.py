@@ -24,12 +24,27 @@ def free_port(host: str = "127.0.0.1") -> int:
 class EmbeddedBroker:
     """An amqtt broker inside this process, listening on ``host:port``."""
 
+    # A port picked by ``free_port`` can be taken by another process before the broker binds it;
+    # with port 0 the broker picks again instead of failing.
+    PICK_ATTEMPTS = 5
+
     def __init__(self, host: str, port: int) -> None:
         self.host = host
+        self._pick = port == 0
         self.port = port or free_port(host)
         self._broker: Broker | None = None
 
     async def start(self) -> None:
+        for attempt in range(self.PICK_ATTEMPTS):
+            try:
+                await self._start()
+                return
+            except BrokerPortInUse:
+                if not self._pick or attempt == self.PICK_ATTEMPTS - 1:
+                    raise
+                self.port = free_port(self.host)
+
+    async def _start(self) -> None:
         config = {
             "listeners": {"default": {"type": "tcp", "bind": f"{self.host}:{self.port}"}},
             "plugins": {

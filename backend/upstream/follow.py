@@ -107,7 +107,7 @@ async def pull(rt: Runtime, client: UpstreamClient | None = None) -> int:
             raw = await client.pull_notices(rt.settings.province_code, cursor, PAGE)
             page = msgspec.convert(raw, ExchangePage)
             for item in page.items:
-                stored += await _store(rt, item)
+                stored += await _store(rt, item, page.source.sender)
             for item in page.items:
                 await _follow(rt, item.id)
             await UpstreamLink.update(
@@ -138,7 +138,7 @@ async def pull(rt: Runtime, client: UpstreamClient | None = None) -> int:
     return stored
 
 
-async def _store(rt: Runtime, item: ExchangeNotice) -> int:
+async def _store(rt: Runtime, item: ExchangeNotice, sender: str) -> int:
     """Insert the version, or bring a stored one up to the upstream's current state."""
     now = rt.clock.now()
     values = {
@@ -157,6 +157,7 @@ async def _store(rt: Runtime, item: ExchangeNotice) -> int:
         "published_at": item.published_at,
         "ended_at": item.ended_at,
         "cap_identifier": item.cap_identifier,
+        "sender": sender[:255],
         "upstream_seq": item.seq,
         "updated_at": now,
     }
@@ -412,6 +413,7 @@ def _out(row: dict[str, Any]) -> UpstreamNoticeOut:
         published_at=row["published_at"],
         ended_at=row["ended_at"],
         cap_identifier=row["cap_identifier"],
+        sender=row["sender"],
         adoption=row["adoption"],
         local_notice_id=row["local_notice_id"],
         adopted_at=row["adopted_at"],

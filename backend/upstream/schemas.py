@@ -150,6 +150,7 @@ class UpstreamNoticeOut(Schema):
     published_at: datetime | None
     ended_at: datetime | None
     cap_identifier: str
+    sender: str  # the upstream's CAP sender: with cap_identifier, the message's identity
     adoption: str
     local_notice_id: uuid.UUID | None
     adopted_at: datetime | None

@@ -84,3 +84,17 @@ def test_broker_url_parsing():
     )
     with pytest.raises(ValueError, match="mqtt://"):
         BrokerAddress.parse("http://x")
+
+
+async def test_embedded_broker_on_port_zero_picks_again_when_its_pick_is_taken(monkeypatch):
+    taken = EmbeddedBroker("127.0.0.1", free_port())
+    await taken.start()
+    picks = iter([taken.port, free_port()])
+    monkeypatch.setattr("backend.adapters.broker.free_port", lambda host="127.0.0.1": next(picks))
+    broker = EmbeddedBroker("127.0.0.1", 0)
+    try:
+        await broker.start()
+        assert broker.port != taken.port
+    finally:
+        await broker.stop()
+        await taken.stop()

@@ -40,7 +40,7 @@ class KengProcess:
                 "KENG_DATA_DIR": str(self.folder / "data"),
                 "KENG_HOST": "127.0.0.1",
                 "KENG_PORT": str(self.port),
-                "KENG_MQTT_PORT": str(free_port()),
+                "KENG_MQTT_PORT": "0",
                 "KENG_PROVINCE_CODE": "VN",
                 "KENG_LOG_LEVEL": "WARNING",
                 "KENG_WORKER_POLL_SECONDS": "0.2",

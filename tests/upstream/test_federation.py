@@ -106,6 +106,7 @@ async def test_two_instances_exchange_notices_and_reports(upstream, client, fact
         "published",
     )
     assert row["cap_identifier"] == f"keng-vn-VN-{province_wide['id']}"
+    assert row["sender"] == "keng@tinhVN.local"
 
     # The emergency is published here at once, by the upstream link, audited.
     auto = stored[flood["id"]]

@@ -26,7 +26,7 @@ def live_root(client, settings, tmp_path):
         "KENG_DATA_DIR": str(tmp_path / "live"),
         "KENG_DATABASE_URL": settings.effective_database_url,
         "KENG_MQTT_URL": settings.mqtt_url,
-        "KENG_MQTT_PORT": str(free_port()),
+        "KENG_MQTT_PORT": "0",
         "KENG_PORT": str(port),
         "KENG_RUN_WORKERS": "0",
         "KENG_LOG_LEVEL": "WARNING",
