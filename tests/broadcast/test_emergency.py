@@ -24,12 +24,9 @@ def clock() -> FakeClock:
     return FakeClock()
 
 
-async def retained(settings, topic: str, wait: float = 3.0) -> bytes | None:
-    address = (
-        BrokerAddress(settings.mqtt_host, settings.mqtt_port)
-        if settings.mqtt_embedded
-        else BrokerAddress.parse(settings.mqtt_url)
-    )
+async def retained(client, settings, topic: str, wait: float = 3.0) -> bytes | None:
+    broker = client.app.state.broker  # the embedded broker picked its own port
+    address = BrokerAddress.parse(broker.url if broker is not None else settings.mqtt_url)
     async with aiomqtt.Client(
         address.host, address.port, identifier=f"probe-{uuid.uuid4().hex[:8]}"
     ) as probe:
@@ -85,7 +82,7 @@ async def test_emergency_plays_everywhere_it_targets_and_ends_signed(
     # One publish per target area, retained, on the real broker.
     topics = Topics.for_settings(settings)
     for code in ("38001-01", "38001-02"):
-        assert await retained(settings, topics.area_emergency(code, notice["thread_id"])) == found[0]
+        assert await retained(client, settings, topics.area_emergency(code, notice["thread_id"])) == found[0]
     media = manifest.media_by_id(manifest.entries[0]["media_id"])
     r = await client.get(media.url.replace("http://127.0.0.1:8000", ""))
     assert r.status_code == 200 and len(r.content) == media.size
@@ -106,7 +103,9 @@ async def test_emergency_plays_everywhere_it_targets_and_ends_signed(
     assert ended.version == 2 and ended.ended and ended.entries == []
     assert ended.notices[0]["id"] == notice["id"]
     # The retained override is cleared, so a device coming online later plays nothing.
-    assert await retained(settings, topics.area_emergency("38001-01", notice["thread_id"]), wait=1.0) in (
+    assert await retained(
+        client, settings, topics.area_emergency("38001-01", notice["thread_id"]), wait=1.0
+    ) in (
         None,
         b"",
     )
