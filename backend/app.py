@@ -61,6 +61,7 @@ from backend.lib.http import (
     errors,
     http_error_handler,
     internal_error_handler,
+    request_decompression_middleware,
     request_id_middleware,
 )
 from backend.lib.ratelimit import RateLimiter
@@ -70,6 +71,9 @@ from backend.officials.feedback.controllers import StaffFeedbackController
 from backend.officials.reports.controllers import ReportController
 from backend.runtime import Runtime
 from backend.settings import Settings
+from backend.sync import horizon as sync_horizon
+from backend.sync.blob_controllers import BlobController
+from backend.sync.controllers import SyncController
 from backend.tables import ALL_TABLES
 from backend.upstream import pull as upstream_pull
 from backend.upstream import push_reports as upstream_push_reports
@@ -81,6 +85,7 @@ API_VERSION = "1.0.0"
 EXPIRY_SWEEP_SECONDS = 60
 FEEDBACK_SWEEP_SECONDS = 300
 BROADCAST_REFRESH_SECONDS = 3600
+SYNC_PRUNE_SECONDS = 3600
 
 
 @dataclass
@@ -163,6 +168,7 @@ def create_app(settings: Settings, overrides: Overrides | None = None) -> Litest
             sweeper: asyncio.Task[None] | None = None
             feedback_sweeper: asyncio.Task[None] | None = None
             broadcast_refresher: asyncio.Task[None] | None = None
+            sync_pruner: asyncio.Task[None] | None = None
             upstream_tasks: list[asyncio.Task[None]] = []
             if settings.run_workers and settings.upstream_url:
                 upstream_tasks = [
@@ -190,10 +196,13 @@ def create_app(settings: Settings, overrides: Overrides | None = None) -> Litest
                     _every(BROADCAST_REFRESH_SECONDS, "broadcast refresh", rt, broadcast_refresh.refresh_due),
                     name="broadcast-refresher",
                 )
+                sync_pruner = asyncio.create_task(
+                    _every(SYNC_PRUNE_SECONDS, "sync tombstone horizon", rt, _prune_sync), name="sync-pruner"
+                )
             try:
                 yield
             finally:
-                for task in (sweeper, feedback_sweeper, broadcast_refresher, *upstream_tasks):
+                for task in (sweeper, feedback_sweeper, broadcast_refresher, sync_pruner, *upstream_tasks):
                     if task:
                         task.cancel()
                         with contextlib.suppress(asyncio.CancelledError):
@@ -239,16 +248,20 @@ def create_app(settings: Settings, overrides: Overrides | None = None) -> Litest
             MediaController,
             ScheduleController,
             ReportController,
+            SyncController,
+            BlobController,
         ],
         dependencies=DEPENDENCIES,
         lifespan=[lifespan],
-        middleware=[request_id_middleware],
+        middleware=[request_id_middleware, request_decompression_middleware],
         exception_handlers={
             DomainError: domain_error_handler,
             HTTPException: http_error_handler,
             Exception: internal_error_handler,
         },
-        compression_config=CompressionConfig(backend="gzip", minimum_size=500, gzip_compress_level=6),
+        compression_config=CompressionConfig(
+            backend="gzip", minimum_size=500, gzip_compress_level=6, exclude_opt_key="skip_compression"
+        ),
         openapi_config=openapi_config(),
         debug=False,
         # Logging is configured once by the process (backend.lib.logs), not reset by the framework.
@@ -277,6 +290,11 @@ async def _expire_notices(rt: Runtime) -> object:
 async def _sweep_feedback(rt: Runtime) -> object:
     result = await feedback_sweep.sweep(rt)
     return result if (result.reminders or result.overdue or result.escalations or result.created) else None
+
+
+async def _prune_sync(rt: Runtime) -> object:
+    result = await sync_horizon.prune(rt)
+    return result if result.rows else None
 
 
 async def _pull_upstream(rt: Runtime) -> object:

@@ -14,6 +14,13 @@ from backend.settings import Settings
 
 if TYPE_CHECKING:
     from backend.core.outbox.services import ChannelHandler
+    from backend.sync.registry import Registry
+
+
+def _sync_tables() -> Registry:
+    from backend.synced import build_sync_registry
+
+    return build_sync_registry()
 
 
 @dataclass
@@ -29,6 +36,8 @@ class Runtime:
     channel_handlers: dict[str, ChannelHandler] = field(default_factory=dict)
     # Speech for loudspeaker programmes; eSpeak NG unless a test or deployment swaps it.
     tts: TextToSpeech = field(default_factory=default_tts)
+    # The tables officials' phones sync (backend/synced.py lists them).
+    sync_tables: Registry = field(default_factory=_sync_tables)
 
     @classmethod
     def open(

@@ -197,6 +197,34 @@ class Settings:
         ),
     )
 
+    sync_tombstone_days: int = field(
+        default=180,
+        metadata=_meta(
+            "KENG_SYNC_TOMBSTONE_DAYS",
+            "Days deletions are kept for offline phones; a phone away longer is told to reset (keeping "
+            "its unsent changes).",
+        ),
+    )
+    sync_max_concurrent: int = field(
+        default=16,
+        metadata=_meta(
+            "KENG_SYNC_MAX_CONCURRENT",
+            "Sync requests processed at once per process; more are answered 429 with Retry-After.",
+        ),
+    )
+    sync_max_page_bytes: int = field(
+        default=1024 * 1024,
+        metadata=_meta(
+            "KENG_SYNC_MAX_PAGE_BYTES", "Largest page of changes (uncompressed bytes) a phone may ask for."
+        ),
+    )
+    sync_blob_max_bytes: int = field(
+        default=500 * 1024 * 1024,
+        metadata=_meta(
+            "KENG_SYNC_BLOB_MAX_BYTES",
+            "Largest file (photo, recorded programme, signature) a phone may upload.",
+        ),
+    )
     sms_gateway_url: str = field(
         default="",
         metadata=_meta(
@@ -316,6 +344,10 @@ class Settings:
     @property
     def media_dir(self) -> Path:
         return self.data_dir / "media"
+
+    @property
+    def blobs_dir(self) -> Path:
+        return self.data_dir / "blobs"
 
     @property
     def mqtt_embedded(self) -> bool:

@@ -37,6 +37,15 @@ from backend.officials.feedback.tables import (
     Holiday,
     RoutingRule,
 )
+from backend.sync.tables import (
+    SyncBlob,
+    SyncConflict,
+    SyncDevice,
+    SyncMutation,
+    SyncOrigin,
+    SyncScope,
+    SyncState,
+)
 from backend.upstream.tables import (
     DownstreamReport,
     DownstreamSystem,
@@ -85,6 +94,13 @@ ALL_TABLES: list[type[Table]] = [
     PlayRecord,
     Emergency,
     CompiledPlan,
+    SyncState,
+    SyncDevice,
+    SyncMutation,
+    SyncOrigin,
+    SyncConflict,
+    SyncScope,
+    SyncBlob,
     SmsSubscription,
     SmsDelivery,
     UpstreamNotice,

@@ -77,5 +77,14 @@ class RateLimited(DomainError):
     default_key = "error.rate_limited"
 
 
+class Unavailable(DomainError):
+    """Temporarily unable to serve (database busy or unreachable, too much load): retry after
+    ``Retry-After`` seconds; nothing was changed."""
+
+    status_code = 503
+    default_code = "unavailable"
+    default_key = "error.unavailable"
+
+
 def field_error(field: str, reason: str) -> ValidationFailed:
     return ValidationFailed([{"field": field, "reason": reason}])

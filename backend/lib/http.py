@@ -9,16 +9,19 @@ import contextvars
 import logging
 import time
 import uuid
+import zlib
 from typing import Any
 
 import msgspec
 from litestar import Request, Response
+from litestar.connection import ASGIConnection
 from litestar.datastructures import MutableScopeHeaders
 from litestar.exceptions import HTTPException, NotAuthorizedException, ValidationException
+from litestar.handlers.base import BaseRouteHandler
 from litestar.openapi.datastructures import ResponseSpec
 from litestar.types import ASGIApp, Message, Receive, Scope, Send
 
-from backend.lib.errors import DomainError
+from backend.lib.errors import DomainError, Unauthorized
 from backend.lib.i18n import pick_language, translate
 
 log = logging.getLogger("keng.http")
@@ -75,6 +78,70 @@ def request_id_middleware(app: ASGIApp) -> ASGIApp:
                 (time.perf_counter() - started) * 1000,
             )
             request_id_var.reset(token)
+
+    return middleware
+
+
+MAX_INFLATED_BODY = 32 * 1024 * 1024
+
+
+def request_decompression_middleware(app: ASGIApp) -> ASGIApp:
+    """Accept request bodies sent with ``Content-Encoding: gzip`` (phones on 2G compress what they
+    push). The body is inflated before the handler sees it, with a cap against zip bombs; a body
+    that does not inflate is a 400. A client that disconnects mid-body is passed on as such."""
+
+    async def middleware(scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await app(scope, receive, send)
+            return
+        headers = dict(scope["headers"])
+        if headers.get(b"content-encoding", b"").strip().lower() != b"gzip":
+            await app(scope, receive, send)
+            return
+        chunks = []
+        while True:
+            message = await receive()
+            if message["type"] == "http.disconnect":
+                return
+            chunks.append(message.get("body", b""))
+            if not message.get("more_body", False):
+                break
+        try:
+            inflater = zlib.decompressobj(wbits=31)
+            body = inflater.decompress(b"".join(chunks), MAX_INFLATED_BODY)
+            if inflater.unconsumed_tail or not inflater.eof:
+                raise ValueError("truncated or too large")
+        except (zlib.error, ValueError):
+            body_out = msgspec.json.encode(
+                ErrorBody(
+                    error=ErrorDetail(code="bad_encoding", message=translate("error.bad_request", "vi"))
+                )
+            )
+            await send(
+                {
+                    "type": "http.response.start",
+                    "status": 400,
+                    "headers": [
+                        (b"content-type", b"application/json"),
+                        (b"content-length", str(len(body_out)).encode()),
+                    ],
+                }
+            )
+            await send({"type": "http.response.body", "body": body_out})
+            return
+        new_headers = [
+            (k, v) for k, v in scope["headers"] if k not in (b"content-encoding", b"content-length")
+        ] + [(b"content-length", str(len(body)).encode())]
+        sent = False
+
+        async def replay() -> Message:
+            nonlocal sent
+            if sent:
+                return await receive()
+            sent = True
+            return {"type": "http.request", "body": body, "more_body": False}
+
+        await app({**scope, "headers": new_headers}, replay, send)
 
     return middleware
 
@@ -148,6 +215,7 @@ def errors(*statuses: int) -> dict[int, ResponseSpec]:
         409: "Conflict with the current state (wrong lifecycle state, stale row_version, duplicate)",
         413: "An attached file or the whole request is larger than allowed",
         415: "An attached file's content is not an accepted type (judged by its bytes, not its name)",
+        416: "The requested byte range lies outside the file",
         422: "Well-formed but breaks a rule; details name each field and why",
         429: "Too many requests; see Retry-After",
         503: "A dependency (database or broker) is unreachable",
@@ -156,6 +224,14 @@ def errors(*statuses: int) -> dict[int, ResponseSpec]:
         s: ResponseSpec(data_container=ErrorBody, description=descriptions[s], generate_examples=False)
         for s in statuses
     }
+
+
+def bearer_first(connection: ASGIConnection, _: BaseRouteHandler) -> None:
+    """Refuse a request without a bearer token before reading its body or headers (uploads can be
+    large); the ``actor`` dependency then checks the token itself."""
+    scheme, _, token = connection.headers.get("authorization", "").partition(" ")
+    if scheme.lower() != "bearer" or not token.strip():
+        raise Unauthorized(headers={"WWW-Authenticate": 'Bearer realm="keng"'})
 
 
 def client_addr(request: Request) -> str:

@@ -78,6 +78,43 @@ MESSAGES: dict[str, dict[str, str]] = {
         "vi": "Đã quá {days} ngày kể từ khi trả lời; không thể mở lại phản ánh.",
         "en": "More than {days} days have passed since the answer; the feedback cannot be reopened.",
     },
+    "error.unavailable": {
+        "vi": "Hệ thống đang bận; vui lòng thử lại sau ít giây.",
+        "en": "The service is busy; try again in a few seconds.",
+    },
+    "error.sync_protocol": {
+        "vi": "Phiên bản giao thức đồng bộ {version} không được hỗ trợ; hãy cập nhật ứng dụng.",
+        "en": "Sync protocol version {version} is not supported; update the app.",
+    },
+    "error.sync_rejected": {
+        "vi": "Thay đổi không được chấp nhận: {reason}",
+        "en": "The change was not accepted: {reason}",
+    },
+    "error.out_of_scope": {
+        "vi": "Dữ liệu này không còn thuộc phạm vi công việc của bạn; thay đổi không được áp dụng.",
+        "en": "This record is no longer within your scope; the change was not applied.",
+    },
+    "error.row_deleted": {
+        "vi": "Dữ liệu này đã bị xóa; thay đổi không được áp dụng.",
+        "en": "This record was deleted; the change was not applied.",
+    },
+    "error.device_taken": {
+        "vi": "Mã thiết bị này đang thuộc tài khoản khác.",
+        "en": "This device id belongs to another account.",
+    },
+    "error.upload_offset": {
+        "vi": "Vị trí tải lên không khớp; máy chủ đã nhận {offset} byte.",
+        "en": "Upload offset mismatch; the server holds {offset} bytes.",
+    },
+    "error.blob_corrupt": {
+        "vi": "Tệp tải lên bị hỏng (mã băm không khớp); hãy tải lại.",
+        "en": "The uploaded file is corrupt (hash mismatch); upload it again.",
+    },
+    "error.blob_pending": {
+        "vi": "Tệp chưa được tải lên đầy đủ.",
+        "en": "The file has not been fully uploaded yet.",
+    },
+    "error.range": {"vi": "Khoảng byte yêu cầu không hợp lệ.", "en": "Requested range not satisfiable."},
     "error.media_too_large": {"vi": "Tệp đính kèm quá lớn.", "en": "The attached file is too large."},
     "error.media_type": {
         "vi": "Loại tệp không được hỗ trợ (chỉ ảnh JPEG, PNG, WebP hoặc ghi âm OGG, MP3, M4A, AMR, WAV).",
@@ -121,6 +158,9 @@ NOUNS: dict[str, dict[str, str]] = {
     "schedule": {"vi": "lịch phát sóng", "en": "Schedule"},
     "programme_item": {"vi": "mục chương trình", "en": "Programme item"},
     "media": {"vi": "tệp phát", "en": "Media file"},
+    "blob": {"vi": "tệp", "en": "File"},
+    "conflict": {"vi": "xung đột", "en": "Conflict"},
+    "sync_device": {"vi": "thiết bị đồng bộ", "en": "Sync device"},
     "sms_subscription": {"vi": "đăng ký nhận tin nhắn SMS", "en": "SMS subscription"},
 }
 

@@ -7,9 +7,7 @@ from typing import Annotated
 
 import msgspec
 from litestar import Controller, Request, Response, get, post
-from litestar.connection import ASGIConnection
 from litestar.enums import RequestEncodingType
-from litestar.handlers.base import BaseRouteHandler
 from litestar.openapi.datastructures import ResponseSpec
 from litestar.params import Body, FromPath, FromQuery, JSONBody, QueryParameter
 
@@ -24,8 +22,8 @@ from backend.citizen.feedback.schemas import (
     RatingIn,
 )
 from backend.deps import ActorDep, RuntimeDep
-from backend.lib.errors import BadRequest, Unauthorized
-from backend.lib.http import errors
+from backend.lib.errors import BadRequest
+from backend.lib.http import bearer_first, errors
 from backend.runtime import Runtime
 
 # 5 photos of the largest allowed size plus the form's text; each file is checked on its own.
@@ -40,14 +38,6 @@ SUBMIT_RESPONSES = {
     ),
 }
 STEP_ERRORS = errors(400, 401, 403, 404, 409, 422)
-
-
-def bearer_first(connection: ASGIConnection, _: BaseRouteHandler) -> None:
-    """Refuse a request without a bearer token before reading its body (uploads can be large);
-    the ``actor`` dependency then checks the token itself."""
-    scheme, _, token = connection.headers.get("authorization", "").partition(" ")
-    if scheme.lower() != "bearer" or not token.strip():
-        raise Unauthorized(headers={"WWW-Authenticate": 'Bearer realm="keng"'})
 
 
 def submit_limits(request: Request, rt: Runtime) -> services.SubmitLimits:

@@ -31,6 +31,7 @@ from backend.citizen.feedback.tables import Feedback, FeedbackEvent, FeedbackMed
 from backend.core.accounts.permissions import Actor
 from backend.core.areas.tables import Area
 from backend.core.categories import services as categories
+from backend.core.changes.services import record_change
 from backend.lib.errors import BadRequest, Conflict, Forbidden, NotFound, ValidationFailed
 from backend.lib.i18n import nfc
 from backend.lib.paging import decode_cursor, encode_cursor
@@ -100,6 +101,7 @@ class NewFeedback:
     contact: dict[str, str] | None = None
     fingerprint: str = ""
     media_url: str = ""
+    feedback_id: uuid.UUID | None = None  # chosen by an official's phone for a report taken on paper
 
 
 class FeedbackStateError(Conflict):
@@ -250,7 +252,7 @@ async def create(
     for item in new.media:
         await asyncio.to_thread(media.store, rt.settings.media_dir, item)
     now = rt.clock.now()
-    feedback_id = uuid.uuid4()
+    feedback_id = new.feedback_id or uuid.uuid4()
     loc = new.location
     row: dict[str, Any] = {
         "id": feedback_id,
@@ -304,7 +306,16 @@ async def create(
             )
         await FeedbackEvent.insert(FeedbackEvent(**event))
         # Routing, deadlines and a duplicate hint for the staff queue, in the same transaction.
-        await intake.on_received(rt, row)
+        handling = await intake.on_received(rt, row)
+        # Officials' phones receive it (sync reads the change log).
+        await record_change(
+            rt,
+            table="feedback",
+            row_id=str(feedback_id),
+            op="upsert",
+            area_paths=[handling["path"]],
+            actor_id=event["actor_id"],
+        )
     return {**row, "rating": None, "answered_at": None}, event
 
 

@@ -25,8 +25,10 @@ from backend.citizen.feedback.services import (
 )
 from backend.citizen.feedback.tables import Feedback, FeedbackEvent
 from backend.core.accounts.permissions import Actor
+from backend.core.changes.services import record_change
 from backend.lib.errors import Conflict
 from backend.lib.i18n import nfc
+from backend.officials.feedback.routing import effective_path
 from backend.runtime import Runtime
 
 
@@ -56,6 +58,14 @@ async def transition(
     updated = await Feedback.update(changes).where(condition).returning(Feedback.id)
     if not updated:
         raise FeedbackStateError(state=row["status"], details={"status": row["status"]})
+    await record_change(
+        rt,
+        table="feedback",
+        row_id=str(row["id"]),
+        op="upsert",
+        area_paths=[effective_path(rt, row)],
+        actor_id=actor_id,
+    )
     await FeedbackEvent.insert(
         FeedbackEvent(
             feedback=row["id"],

@@ -6,8 +6,10 @@ on PostgreSQL; on SQLite writers are serialised anyway."""
 
 from __future__ import annotations
 
+import contextlib
 import uuid
 from collections.abc import Iterable, Iterator, Sequence
+from contextvars import ContextVar
 from dataclasses import dataclass
 from typing import Literal, TypeVar
 
@@ -34,12 +36,33 @@ class Change:
     area_paths: tuple[str, ...]
 
 
+_captured: ContextVar[list[tuple[int, Change]] | None] = ContextVar("captured_changes", default=None)
+
+
+@contextlib.contextmanager
+def capture() -> Iterator[list[tuple[int, Change]]]:
+    """Collect ``(seq, change)`` for every change recorded inside the block (in this task), so a
+    caller can tell which changes its own work produced — sync uses it to know a phone's own writes."""
+    seen: list[tuple[int, Change]] = []
+    outer = _captured.get()
+    token = _captured.set(seen)
+    try:
+        yield seen
+    finally:
+        _captured.reset(token)
+        if outer is not None:
+            outer.extend(seen)
+
+
 async def record_changes(rt: Runtime, changes: Sequence[Change], actor_id: uuid.UUID | None) -> list[int]:
     if not changes:
         return []
     if rt.db.engine.current_transaction.get() is None:
         raise RuntimeError("changes must be recorded inside the transaction of the change itself")
     seqs = list(await reserve_seqs(rt, len(changes)))
+    collector = _captured.get()
+    if collector is not None:
+        collector.extend(zip(seqs, changes, strict=True))
     now = rt.clock.now()
     logs = [
         ChangeLog(seq=seq, table_name=c.table, row_id=c.row_id, op=c.op, actor_id=actor_id, at=now)

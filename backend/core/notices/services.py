@@ -11,7 +11,7 @@ from typing import Any
 
 import msgspec
 
-from backend.core.accounts.permissions import Actor, Permission, within
+from backend.core.accounts.permissions import Actor, Grant, Permission, within
 from backend.core.areas import services as areas
 from backend.core.audit import services as audit
 from backend.core.categories import services as categories
@@ -71,7 +71,19 @@ async def resolve_areas(
 ) -> tuple[str, str, dict[str, str]]:
     """Return (owner code, owner path, target paths) after checking the actor may author there."""
     target_paths = await areas.paths_for(rt, targets, field="target_areas")
-    if owner_area is None:
+    owner = None
+    if owner_area is not None:
+        owner = (owner_area, (await areas.paths_for(rt, [owner_area], field="owner_area"))[owner_area])
+    owner_code, owner_path = choose_owner(actor, permission, target_paths, owner)
+    return owner_code, owner_path, target_paths
+
+
+def choose_owner(
+    actor: Actor, permission: Permission, target_paths: dict[str, str], owner: tuple[str, str] | None
+) -> tuple[str, str]:
+    """The owner area (given, or the actor's narrowest grant covering every target), checked: the
+    actor holds ``permission`` there and every target lies inside it."""
+    if owner is None:
         candidates = [
             g
             for g in actor.grants_with(permission)
@@ -80,11 +92,9 @@ async def resolve_areas(
         if not candidates:
             actor.require(permission, target_paths.values())
             raise Forbidden("out_of_area", message_key="error.out_of_area")
-        owner = max(candidates, key=lambda g: len(g.area_path))
-        owner_code, owner_path = owner.area_code, owner.area_path
-    else:
-        owner_code = owner_area
-        owner_path = (await areas.paths_for(rt, [owner_area], field="owner_area"))[owner_area]
+        chosen = max(candidates, key=lambda g: len(g.area_path))
+        owner = (chosen.area_code, chosen.area_path)
+    owner_code, owner_path = owner
     actor.require(permission, [owner_path])
     outside = [code for code, path in target_paths.items() if not within(path, owner_path)]
     if outside:
@@ -94,7 +104,7 @@ async def resolve_areas(
                 for code in outside
             ]
         )
-    return owner_code, owner_path, target_paths
+    return owner_code, owner_path
 
 
 async def _load(rt: Runtime, notice_id: uuid.UUID) -> dict[str, Any]:
@@ -174,9 +184,10 @@ async def _insert(
     version: int = 1,
     references_id: uuid.UUID | None = None,
     msg_type: str = "alert",
+    notice_id: uuid.UUID | None = None,
 ) -> uuid.UUID:
     now = rt.clock.now()
-    notice_id = uuid.uuid4()
+    notice_id = notice_id or uuid.uuid4()
     await Notice.insert(
         Notice(
             id=notice_id,
@@ -273,42 +284,84 @@ async def edit(rt: Runtime, actor: Actor, notice_id: uuid.UUID, patch: NoticePat
             rt, actor, Permission.NOTICE_EDIT, patch.target_areas, row["owner_area"]
         )
     async with rt.db.transaction():
-        updated = await (
-            Notice.update(
-                {**values, Notice.row_version: Notice.row_version + 1, Notice.updated_at: rt.clock.now()}
-            )
-            .where(
-                (Notice.id == notice_id)
-                & (Notice.status == "draft")
-                & (Notice.row_version == patch.row_version)
-            )
-            .returning(Notice.id)
-        )
-        if not updated:
-            await raise_transition_conflict(rt, notice_id, "edit", patch.row_version)
-        if new_targets is not None:
-            await _write_targets(notice_id, new_targets)
-        paths = [row["owner_path"], *targets.values(), *(new_targets or {}).values()]
-        await record_change(
-            rt,
-            table="notice",
-            row_id=str(notice_id),
-            op="upsert",
-            area_paths=paths,
-            actor_id=actor.account_id,
-        )
-        await audit.record(
-            rt,
-            actor,
-            "notice.edit",
-            target_type="notice",
-            target_id=str(notice_id),
-            grant=grant,
-            details={
-                "fields": sorted(c._meta.name for c in values) + (["target_areas"] if new_targets else [])
-            },
-        )
+        await write_edit(rt, actor, row, targets, values, new_targets, grant, patch.row_version)
     return await get(rt, actor, notice_id)
+
+
+async def write_edit(
+    rt: Runtime,
+    actor: Actor,
+    row: dict[str, Any],
+    targets: dict[str, str],
+    values: dict[Any, Any],
+    new_targets: dict[str, str] | None,
+    grant: Grant | None,
+    row_version: int,
+    details: dict[str, Any] | None = None,
+) -> None:
+    """Write a checked edit of a draft (only if still a draft at ``row_version``), its targets, its
+    change-log entry (old and new areas) and its audit entry. Call inside a transaction."""
+    notice_id = row["id"]
+    updated = await (
+        Notice.update(
+            {**values, Notice.row_version: Notice.row_version + 1, Notice.updated_at: rt.clock.now()}
+        )
+        .where((Notice.id == notice_id) & (Notice.status == "draft") & (Notice.row_version == row_version))
+        .returning(Notice.id)
+    )
+    if not updated:
+        await raise_transition_conflict(rt, notice_id, "edit", row_version)
+    if new_targets is not None:
+        await _write_targets(notice_id, new_targets)
+    paths = [row["owner_path"], *targets.values(), *(new_targets or {}).values()]
+    await record_change(
+        rt, table="notice", row_id=str(notice_id), op="upsert", area_paths=paths, actor_id=actor.account_id
+    )
+    fields = sorted(c._meta.name for c in values) + (["target_areas"] if new_targets else [])
+    await audit.record(
+        rt,
+        actor,
+        "notice.edit",
+        target_type="notice",
+        target_id=str(notice_id),
+        grant=grant,
+        details={"fields": fields, **(details or {})},
+    )
+
+
+async def discard_draft(
+    rt: Runtime, actor: Actor, row: dict[str, Any], targets: dict[str, str], details: dict[str, Any]
+) -> None:
+    """Delete a draft that was never submitted (an official throwing away their own work), with its
+    change-log entry (a tombstone for phones) and audit entry. Call inside a transaction."""
+    grant = actor.require(Permission.NOTICE_EDIT, [row["owner_path"]])
+    removed = await (
+        Notice.delete()
+        .where(
+            (Notice.id == row["id"]) & (Notice.status == "draft") & (Notice.row_version == row["row_version"])
+        )
+        .returning(Notice.id)
+    )
+    if not removed:
+        await raise_transition_conflict(rt, row["id"], "delete", row["row_version"])
+    await NoticeTarget.delete().where(NoticeTarget.notice == row["id"])
+    await record_change(
+        rt,
+        table="notice",
+        row_id=str(row["id"]),
+        op="delete",
+        area_paths=[row["owner_path"], *targets.values()],
+        actor_id=actor.account_id,
+    )
+    await audit.record(
+        rt,
+        actor,
+        "notice.discard",
+        target_type="notice",
+        target_id=str(row["id"]),
+        grant=grant,
+        details=details,
+    )
 
 
 async def raise_transition_conflict(

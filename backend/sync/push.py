@@ -1,0 +1,451 @@
+"""Applying a phone's mutations: exactly once, in order, each with its merge, conflicts and answer.
+
+All mutations of one request run in one transaction together with the device's ``last_seq`` and a
+ledger row per mutation, so either all of that commits or none of it does, and a retry — whatever
+got lost on the way — is recognised by its (device, seq). Mutations apply strictly in sequence: one
+already applied is answered from the ledger; one that comes after a missing sequence is not applied
+(the phone resends from ``last_seq + 1``).
+
+Each mutation runs inside a savepoint. A mutation that can never succeed (invalid, forbidden, out of
+scope, about a deleted row) is rolled back alone, recorded as rejected with its reason, and the
+queue moves on. A failure of the database itself aborts the whole request (503, nothing applied)."""
+
+from __future__ import annotations
+
+import contextlib
+import itertools
+from collections.abc import AsyncIterator, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import msgspec
+
+from backend.core.accounts.permissions import Actor
+from backend.core.changes.services import capture
+from backend.lib.errors import Conflict, DomainError, Forbidden, NotFound, Unavailable, ValidationFailed
+from backend.lib.i18n import translate
+from backend.runtime import Runtime
+from backend.sync import conflicts
+from backend.sync.pull import load_rows as pull_rows
+from backend.sync.registry import Context, Registry, Row, SyncedTable
+from backend.sync.rules import UNKNOWN, merge
+from backend.sync.schemas import AckOut, ErrorOut
+from backend.sync.state import versions
+from backend.sync.tables import SyncMutation, SyncOrigin
+
+_savepoints = itertools.count(1)
+RETRIES = 3
+BATCH = 500
+
+
+class _Isolate(Exception):
+    """Leave the batch path for the one-by-one path."""
+
+
+class RowChanged(Unavailable):
+    """A write hook found its row changed under it (a concurrent writer); the engine reloads the row,
+    merges again and retries; if that keeps happening the request gets a 503."""
+
+
+class DeviceTaken(Forbidden):
+    default_code = "device_taken"
+    default_key = "error.device_taken"
+
+
+@dataclass
+class Mutation:
+    seq: int
+    table: str
+    op: str  # c, u, d
+    id: str
+    version: int = 0
+    fields: dict[str, Any] = field(default_factory=dict)
+    base: dict[str, Any] | None = None  # None: protocol 1, no per-field base values
+    invalid: str = ""  # why the mutation could not even be read (rejected as such)
+
+
+@dataclass
+class PushResult:
+    acks: list[AckOut]
+    device_seq: int
+    gap: bool
+
+
+def out_of_scope() -> Forbidden:
+    return Forbidden("out_of_scope", message_key="error.out_of_scope")
+
+
+def row_deleted() -> Conflict:
+    return Conflict("row_deleted", message_key="error.row_deleted")
+
+
+@contextlib.asynccontextmanager
+async def savepoint(rt: Runtime) -> AsyncIterator[None]:
+    name = f"sync_m{next(_savepoints)}"
+    await rt.db.execute(f"SAVEPOINT {name}")
+    try:
+        yield
+    except BaseException:
+        await rt.db.execute(f"ROLLBACK TO SAVEPOINT {name}")
+        await rt.db.execute(f"RELEASE SAVEPOINT {name}")
+        raise
+    await rt.db.execute(f"RELEASE SAVEPOINT {name}")
+
+
+async def lock_device(rt: Runtime, actor: Actor, device_id: str, protocol: int) -> int:
+    """The device's last applied sequence, with its row locked for this transaction (PostgreSQL;
+    SQLite's write transaction is exclusive anyway). A device id belongs to one account."""
+    now = rt.clock.now()
+    await rt.db.execute(
+        'INSERT INTO "sync_device" ("id", "account", "last_seq", "protocol", "scope_token", "created_at", '
+        "\"last_sync_at\") VALUES ({}, {}, 0, {}, '', {}, {}) ON CONFLICT DO NOTHING",
+        device_id,
+        actor.account_id,
+        protocol,
+        now,
+        now,
+    )
+    lock = " FOR UPDATE" if rt.db.dialect == "postgres" else ""
+    rows = await rt.db.fetch(
+        f'SELECT "account", "last_seq" FROM "sync_device" WHERE "id" = {{}}{lock}', device_id
+    )
+    if str(rows[0]["account"]) != str(actor.account_id):
+        raise DeviceTaken(details={"device": device_id})
+    return int(rows[0]["last_seq"])
+
+
+async def device_seq(rt: Runtime, device_id: str) -> int:
+    value = await rt.db.fetchval('SELECT "last_seq" FROM "sync_device" WHERE "id" = {}', device_id)
+    return int(value or 0)
+
+
+def error_out(exc: DomainError, language: str) -> ErrorOut:
+    return ErrorOut(
+        code=exc.code, message=translate(exc.message_key, language, **exc.params), details=exc.details
+    )
+
+
+def check_fields(table: SyncedTable, m: Mutation) -> dict[str, Any]:
+    """Only the table's writable fields, typed by its schema; create-only fields only on create."""
+    if m.op == "d":
+        return {}
+    if table.create is None and table.update is None:
+        raise Forbidden("read_only", details={"table": table.name})
+    errors = []
+    for name in m.fields:
+        spec = table.fields.get(name)
+        if spec is None:
+            errors.append({"field": f"f.{name}", "reason": "not a field a phone may write"})
+        elif spec.create_only and m.op == "u":
+            errors.append({"field": f"f.{name}", "reason": "set only when the record is created"})
+    if errors:
+        raise ValidationFailed(errors)
+    if table.schema is not None:
+        try:
+            msgspec.convert(m.fields, table.schema)
+        except msgspec.ValidationError as exc:
+            raise ValidationFailed([{"field": "f", "reason": str(exc)}]) from exc
+    return dict(m.fields)
+
+
+class Pusher:
+    """One request's mutations, in one transaction (the caller opens it)."""
+
+    def __init__(self, rt: Runtime, registry: Registry, actor: Actor, device_id: str, language: str) -> None:
+        self.rt = rt
+        self.registry = registry
+        self.actor = actor
+        self.device_id = device_id
+        self.language = language
+        self.ledger: list[SyncMutation] = []
+        self.origins: list[SyncOrigin] = []
+
+    async def run(self, mutations: Sequence[Mutation], protocol: int) -> PushResult:
+        last = await lock_device(self.rt, self.actor, self.device_id, protocol)
+        acks: list[AckOut] = []
+        ordered = sorted(mutations, key=lambda m: m.seq)
+        dups = [m.seq for m in ordered if m.seq <= last]
+        acks.extend(await self._replays(dups))
+        todo = []
+        for m in ordered:
+            if m.seq <= last:
+                continue
+            if m.seq != last + 1 + len(todo):
+                break
+            todo.append(m)
+        gap = len(todo) < len([m for m in ordered if m.seq > last])
+        i = 0
+        while i < len(todo):
+            run = self._create_run(todo, i)
+            if len(run) > 1:
+                acks.extend(await self._many(run))
+                i += len(run)
+            else:
+                acks.append(await self._one(todo[i]))
+                i += 1
+        if todo:
+            last = todo[-1].seq
+        if self.ledger:
+            for start in range(0, len(self.ledger), 500):
+                await SyncMutation.insert(*self.ledger[start : start + 500])
+        if self.origins:
+            for start in range(0, len(self.origins), 500):
+                await SyncOrigin.insert(*self.origins[start : start + 500])
+        await self.rt.db.execute(
+            'UPDATE "sync_device" SET "last_seq" = {}, "protocol" = {}, "last_sync_at" = {} WHERE "id" = {}',
+            last,
+            protocol,
+            self.rt.clock.now(),
+            self.device_id,
+        )
+        return PushResult(acks=acks, device_seq=last, gap=gap)
+
+    async def _replays(self, seqs: list[int]) -> list[AckOut]:
+        """Answers to mutations applied before (a retry): from the ledger, as first given."""
+        if not seqs:
+            return []
+        keys = [f"{self.device_id}:{s}" for s in seqs]
+        stored = {}
+        for start in range(0, len(keys), 500):
+            for r in await SyncMutation.select(SyncMutation.seq, SyncMutation.answer).where(
+                SyncMutation.key.is_in(keys[start : start + 500])
+            ):
+                stored[int(r["seq"])] = r["answer"]
+        out = []
+        for seq in seqs:
+            answer = stored.get(seq)
+            if answer is None:  # pruned from the ledger long ago; it was applied
+                out.append(AckOut(s=seq, st="ok", dup=True))
+                continue
+            ack = msgspec.json.decode(
+                answer if isinstance(answer, str | bytes) else msgspec.json.encode(answer), type=AckOut
+            )
+            out.append(msgspec.structs.replace(ack, dup=True))
+        return out
+
+    async def _one(self, m: Mutation) -> AckOut:
+        ctx = Context(rt=self.rt, actor=self.actor, device_id=self.device_id, seq=m.seq)
+        table = self.registry.get(m.table)
+        for attempt in range(RETRIES):
+            try:
+                async with savepoint(self.rt):
+                    with capture() as produced:
+                        if m.invalid:
+                            raise ValidationFailed([{"field": "mutation", "reason": m.invalid}])
+                        if table is None:
+                            raise ValidationFailed([{"field": "t", "reason": f"unknown table {m.table}"}])
+                        ack = await self._apply(ctx, table, m)
+            except RowChanged:
+                if attempt == RETRIES - 1:
+                    raise
+                continue
+            except DomainError as exc:
+                if isinstance(exc, Unavailable):
+                    raise
+                return self._reject(m, exc)
+            self.origins.extend(SyncOrigin(seq=seq, device_id=self.device_id) for seq, _ in produced)
+            mine = [seq for seq, change in produced if change.table == m.table and change.row_id == m.id]
+            if mine:
+                ack = msgspec.structs.replace(ack, v=max(mine))
+            self._record(m, ack, "applied")
+            return ack
+        raise AssertionError("unreachable")
+
+    def _create_run(self, todo: list[Mutation], start: int) -> list[Mutation]:
+        """Consecutive creates in one table that writes many rows at once (a phone back online
+        with days of new records): checked one by one, written together."""
+        first = todo[start]
+        table = self.registry.get(first.table)
+        if first.op != "c" or first.invalid or table is None or table.create_many is None:
+            return [first]
+        run = [first]
+        for m in todo[start + 1 :]:
+            if m.op != "c" or m.table != first.table or m.invalid or len(run) >= BATCH:
+                break
+            run.append(m)
+        return run
+
+    async def _many(self, run: list[Mutation]) -> list[AckOut]:
+        table = self.registry.get(run[0].table)
+        assert table is not None and table.create_many is not None
+        ctx = Context(rt=self.rt, actor=self.actor, device_id=self.device_id, seq=run[0].seq)
+        answers: dict[int, AckOut] = {}
+        ready: list[tuple[Mutation, dict[str, Any]]] = []
+        existing = await table.load(self.rt, [m.id for m in run])
+        deleted = await self._deleted_ids(table.name, [m.id for m in run])
+        seen: set[str] = set()
+        for m in run:
+            try:
+                if not table.id_check(m.id):
+                    raise ValidationFailed([{"field": "id", "reason": "not a valid id for this table"}])
+                values = check_fields(table, m)
+                if m.id in existing or m.id in deleted or m.id in seen:
+                    raise Conflict("duplicate_id", details={"table": table.name, "id": m.id})
+            except DomainError as exc:
+                answers[m.seq] = self._reject(m, exc)
+                continue
+            seen.add(m.id)
+            ready.append((m, values))
+        if ready:
+            try:
+                async with savepoint(self.rt):
+                    with capture() as produced:
+                        errors = await table.create_many(ctx, [(m.seq, m.id, values) for m, values in ready])
+                        written = [(m, v) for (m, v), e in zip(ready, errors, strict=True) if e is None]
+                        finals = await pull_rows(self.rt, table, [m.id for m, _ in written])
+                        if any(
+                            m.id not in finals or not table.is_visible(self.actor, finals[m.id])
+                            for m, _ in written
+                        ):
+                            raise _Isolate()
+            except _Isolate:
+                # Something in the batch needs the careful path: one savepoint per mutation.
+                for m, _ in ready:
+                    answers[m.seq] = await self._one(m)
+                return [answers[m.seq] for m in run]
+            self.origins.extend(SyncOrigin(seq=seq, device_id=self.device_id) for seq, _ in produced)
+            last_change: dict[str, int] = {}
+            for seq, change in produced:
+                last_change[change.row_id] = max(seq, last_change.get(change.row_id, 0))
+            for (m, values), error in zip(ready, errors, strict=True):
+                if error is not None:
+                    answers[m.seq] = self._reject(m, error)
+                    continue
+                final = finals[m.id]
+                fix = {k: v for k, v in final.data.items() if k not in values or values[k] != v}
+                ack = AckOut(
+                    s=m.seq, st="ok", t=m.table, id=m.id, v=last_change.get(m.id, final.version), fix=fix
+                )
+                self._record(m, ack, "applied")
+                answers[m.seq] = ack
+        return [answers[m.seq] for m in run]
+
+    def _reject(self, m: Mutation, exc: DomainError) -> AckOut:
+        ack = AckOut(s=m.seq, st="rej", t=m.table, id=m.id, err=error_out(exc, self.language))
+        self._record(m, ack, "rejected")
+        return ack
+
+    async def _deleted_ids(self, table: str, ids: list[str]) -> set[str]:
+        marks = ", ".join("{}" for _ in ids)
+        rows = await self.rt.db.fetch(
+            f'SELECT DISTINCT "row_id" FROM "change_log" WHERE "table_name" = {{}} AND "row_id" IN ({marks}) '
+            "AND \"op\" = 'delete'",
+            table,
+            *ids,
+        )
+        return {r["row_id"] for r in rows}
+
+    def _record(self, m: Mutation, ack: AckOut, status: str) -> None:
+        self.ledger.append(
+            SyncMutation(
+                key=f"{self.device_id}:{m.seq}",
+                device_id=self.device_id,
+                seq=m.seq,
+                account=self.actor.account_id,
+                table_name=m.table[:48],
+                row_id=m.id[:64],
+                op=m.op,
+                status=status,
+                answer=msgspec.json.decode(msgspec.json.encode(ack)),
+                at=self.rt.clock.now(),
+            )
+        )
+
+    async def _load(self, table: SyncedTable, row_id: str) -> Row | None:
+        row = (await table.load(self.rt, [row_id])).get(row_id)
+        if row is not None:
+            row.version = (await versions(self.rt, table.name, [row_id])).get(row_id, 0)
+        return row
+
+    async def _tombstoned(self, table: str, row_id: str) -> bool:
+        """Deleted rows are known by the delete in the change log (kept for the horizon)."""
+        rows = await self.rt.db.fetch(
+            'SELECT 1 AS "x" FROM "change_log" WHERE "table_name" = {} AND "row_id" = {} '
+            "AND \"op\" = 'delete' LIMIT 1",
+            table,
+            row_id,
+        )
+        return bool(rows)
+
+    async def _apply(self, ctx: Context, table: SyncedTable, m: Mutation) -> AckOut:
+        if not table.id_check(m.id):
+            raise ValidationFailed([{"field": "id", "reason": "not a valid id for this table"}])
+        values = check_fields(table, m)
+        current = await self._load(table, m.id)
+        if m.op == "c":
+            return await self._create(ctx, table, m, current, values)
+        if current is None:
+            if await self._tombstoned(table.name, m.id):
+                if m.op == "d":
+                    return AckOut(s=m.seq, st="ok", t=m.table, id=m.id)  # already gone: nothing to do
+                raise row_deleted()
+            raise NotFound("resource", details={"table": table.name, "id": m.id})
+        if not table.is_visible(self.actor, current):
+            raise out_of_scope()
+        if m.op == "d":
+            return await self._delete(ctx, table, m, current)
+        return await self._update(ctx, table, m, current, values)
+
+    async def _create(
+        self, ctx: Context, table: SyncedTable, m: Mutation, current: Row | None, values: dict[str, Any]
+    ) -> AckOut:
+        if table.create is None:
+            raise Forbidden("read_only", details={"table": table.name, "op": "create"})
+        if current is not None or await self._tombstoned(table.name, m.id):
+            raise Conflict("duplicate_id", details={"table": table.name, "id": m.id})
+        await table.create(ctx, m.id, values)
+        final = await self._load(table, m.id)
+        if final is None or not table.is_visible(self.actor, final):
+            raise out_of_scope()
+        fix = {k: v for k, v in final.data.items() if k not in values or values[k] != v}
+        return AckOut(s=m.seq, st="ok", t=m.table, id=m.id, v=final.version, fix=fix)
+
+    async def _update(
+        self, ctx: Context, table: SyncedTable, m: Mutation, current: Row, values: dict[str, Any]
+    ) -> AckOut:
+        if table.update is None:
+            raise Forbidden("read_only", details={"table": table.name, "op": "update"})
+        unchanged = m.version == current.version
+        to_write: dict[str, Any] = {}
+        clashes = []
+        for name, client in values.items():
+            base = UNKNOWN if m.base is None else m.base.get(name, UNKNOWN)
+            server = current.data.get(name)
+            result = merge(table.fields[name], base, server, client, row_unchanged=unchanged)
+            if result.changed:
+                to_write[name] = result.value
+            if result.conflict:
+                clashes.append((name, base, server, client, result.value))
+        if to_write:
+            await table.update(ctx, current, to_write)
+        ids = []
+        for name, base, server, client, result in clashes:
+            record = {
+                "base": None if base is UNKNOWN else base,
+                "server": server,
+                "client": client,
+                "result": result,
+            }
+            ids.append(
+                await conflicts.record(ctx, table.name, current, name, table.fields[name].rule, record)
+            )
+        final = await self._load(table, m.id) if to_write else current
+        if final is None:
+            raise row_deleted()
+        fix = {
+            k: v
+            for k, v in final.data.items()
+            if (k in values and values[k] != v) or (k not in values and current.data.get(k) != v)
+        }
+        return AckOut(s=m.seq, st="ok", t=m.table, id=m.id, v=final.version, fix=fix, cf=ids)
+
+    async def _delete(self, ctx: Context, table: SyncedTable, m: Mutation, current: Row) -> AckOut:
+        if table.delete is None:
+            raise Forbidden("not_deletable", details={"table": table.name})
+        ids = []
+        if m.version and m.version != current.version:
+            # The row changed after the phone last saw it: the delete wins, the lost state is kept.
+            record = {"base": None, "server": current.data, "client": None, "result": None}
+            ids.append(await conflicts.record(ctx, table.name, current, "*", "delete_wins", record))
+        await table.delete(ctx, current)
+        return AckOut(s=m.seq, st="ok", t=m.table, id=m.id, cf=ids)

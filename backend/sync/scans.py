@@ -1,0 +1,105 @@
+"""Scans: the rows of a whole scope (first login, reset) or of a scope's difference (grants changed).
+
+A scan walks the synced tables in registration order and each table's ids in order, in byte-bounded
+pages; the phone keeps the opaque token and sends it back for the next page, so a cut connection
+costs at most one page. The high-water mark is read *before* the ids, so the rows a scan sends are
+at least as new as that mark; after a full scan the phone's cursor is that mark and incremental
+pulls deliver whatever changed since (some rows a second time, never one too few).
+
+A *delta* scan (the official's grants changed) sends removals for rows visible under the old grants
+but not the new, and the rows visible under the new grants but not the old. The phone keeps its
+cursor; until it passes ``wide_until`` (the mark read after the last page's ids) its pulls also
+read the old scope's areas, so a row it holds that moved away meanwhile is removed too."""
+
+from __future__ import annotations
+
+import base64
+import json
+from dataclasses import asdict, dataclass
+
+from backend.core.accounts.permissions import Actor
+from backend.lib.errors import BadRequest
+from backend.runtime import Runtime
+from backend.sync.pull import change_out, encoded_size, load_rows
+from backend.sync.registry import Registry
+from backend.sync.schemas import ChangeOut
+from backend.sync.state import high_water
+
+LOAD_CHUNK = 200
+
+
+@dataclass
+class ScanState:
+    kind: str  # snapshot | delta
+    new: str  # scope token scanned for
+    old: str = ""  # delta: the scope token the phone's rows belong to
+    mark: int = 0  # high-water mark read before the first ids
+    wide_until: int = 0  # delta: high-water mark read after the first ids
+    table: int = 0  # position: table index ...
+    after: str = ""  # ... and the last id sent in it
+
+    def encode(self) -> str:
+        raw = json.dumps(asdict(self), separators=(",", ":")).encode()
+        return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+
+    @classmethod
+    def decode(cls, token: str) -> ScanState:
+        try:
+            raw = base64.urlsafe_b64decode(token + "=" * (-len(token) % 4))
+            return cls(**json.loads(raw))
+        except (ValueError, TypeError) as exc:
+            raise BadRequest("bad_scan", details={"field": "scan", "reason": "not a scan token"}) from exc
+
+
+@dataclass
+class ScanPage:
+    changes: list[ChangeOut]
+    state: ScanState
+    done: bool
+    bytes: int
+
+
+async def start(rt: Runtime, kind: str, new: str, old: str = "") -> ScanState:
+    return ScanState(kind=kind, new=new, old=old, mark=await high_water(rt))
+
+
+async def page(
+    rt: Runtime, registry: Registry, actor: Actor, state: ScanState, max_bytes: int, old: Actor | None = None
+) -> ScanPage:
+    tables = registry.names
+    changes: list[ChangeOut] = []
+    used = 0
+    while state.table < len(tables):
+        table = registry.get(tables[state.table])
+        assert table is not None
+        new_ids = set(await table.ids_in_scope(rt, actor))
+        if state.kind == "delta" and old is not None:
+            old_ids = set(await table.ids_in_scope(rt, old))
+            items = [(i, False) for i in new_ids - old_ids] + [(i, True) for i in old_ids - new_ids]
+        else:
+            items = [(i, False) for i in new_ids]
+        items = sorted(item for item in items if item[0] > state.after)
+        for start_at in range(0, len(items), LOAD_CHUNK):
+            chunk = items[start_at : start_at + LOAD_CHUNK]
+            rows = await load_rows(rt, table, [i for i, removed in chunk if not removed])
+            for row_id, removed in chunk:
+                if removed:
+                    change = ChangeOut(t=table.name, id=row_id, rm=True)
+                else:
+                    row = rows.get(row_id)
+                    if row is None:
+                        continue  # deleted since the ids were read; a pull will say so
+                    change = change_out(table, actor, row_id, row)
+                size = encoded_size(change)
+                if changes and used + size > max_bytes:
+                    return ScanPage(changes=changes, state=state, done=False, bytes=used)
+                changes.append(change)
+                used += size
+                state.after = row_id
+        state.table += 1
+        state.after = ""
+    if state.kind == "delta":
+        # Read after every id set of the scan: any row that left the old scope after its table's
+        # ids were read did so in a change at or below this mark.
+        state.wide_until = await high_water(rt)
+    return ScanPage(changes=changes, state=state, done=True, bytes=used)

@@ -1,0 +1,255 @@
+"""The sync round trip: check the phone's history, apply its mutations, answer one checkpoint.
+
+Order of a request: (1) the protocol version; (2) whether the phone's history is still the server's
+— same epoch, its cursor's change still there with the same tag, not below the tombstone floor,
+its scope token known — otherwise the answer is "reset" and nothing is applied (the phone keeps its
+queue and pushes it after its fresh snapshot); (3) the mutations, in one transaction; (4) one page:
+a snapshot or scope-change scan if one is due or under way, else the incremental pull.
+
+Transient trouble (database busy or unreachable, too many syncs at once) is answered 503/429 with
+``Retry-After`` and changes nothing; the phone backs off and retries the same request."""
+
+from __future__ import annotations
+
+import contextlib
+import sqlite3
+from collections.abc import AsyncIterator
+from typing import Any
+
+import asyncpg
+import msgspec
+
+from backend.core.accounts.permissions import Actor
+from backend.lib.errors import BadRequest, DomainError, Forbidden, RateLimited, Unavailable
+from backend.runtime import Runtime
+from backend.sync import integrity, pull, scans
+from backend.sync.push import DeviceTaken, Mutation, Pusher, device_seq
+from backend.sync.registry import Registry
+from backend.sync.schemas import (
+    PROTOCOLS,
+    MutationIn,
+    MutationV1,
+    ResetOut,
+    ScanOut,
+    SyncIn,
+    SyncOut,
+)
+from backend.sync.scope import actor_for_token, token_for
+from backend.sync.state import State, change_tag, get_state, high_water
+
+TRANSIENT: tuple[type[BaseException], ...] = (
+    sqlite3.OperationalError,
+    asyncpg.exceptions.SerializationError,
+    asyncpg.exceptions.DeadlockDetectedError,
+    asyncpg.exceptions.LockNotAvailableError,
+    asyncpg.exceptions.QueryCanceledError,
+    asyncpg.exceptions.TooManyConnectionsError,
+    asyncpg.exceptions.CannotConnectNowError,
+    asyncpg.exceptions.PostgresConnectionError,
+    asyncpg.exceptions.InterfaceError,
+    ConnectionError,
+    TimeoutError,
+)
+OP_V1 = {"insert": "c", "update": "u", "delete": "d"}
+
+
+class ProtocolUnsupported(BadRequest):
+    default_code = "protocol_unsupported"
+    default_key = "error.sync_protocol"
+
+
+class SyncGate:
+    """At most ``limit`` syncs at once in this process, and one at a time per device (a duplicated
+    request waits its turn as a 429 instead of racing its twin)."""
+
+    def __init__(self, limit: int) -> None:
+        self.limit = limit
+        self.active = 0
+        self.devices: set[str] = set()
+
+    @contextlib.asynccontextmanager
+    async def enter(self, device_id: str) -> AsyncIterator[None]:
+        if device_id in self.devices:
+            raise RateLimited("sync_in_progress", details={"retry_after": 1}, headers={"Retry-After": "1"})
+        if self.active >= self.limit:
+            raise RateLimited(details={"retry_after": 2}, headers={"Retry-After": "2"})
+        self.active += 1
+        self.devices.add(device_id)
+        try:
+            yield
+        finally:
+            self.active -= 1
+            self.devices.discard(device_id)
+
+
+def require_official(actor: Actor) -> None:
+    if actor.kind != "staff" or not actor.grants:
+        raise Forbidden(details={"reason": "staff accounts with a role only"})
+
+
+@contextlib.asynccontextmanager
+async def transient_as_503() -> AsyncIterator[None]:
+    try:
+        yield
+    except DomainError:
+        raise
+    except TRANSIENT as exc:
+        raise Unavailable(
+            details={"retry_after": 2, "reason": type(exc).__name__}, headers={"Retry-After": "2"}
+        ) from exc
+
+
+def parse_mutations(protocol: int, raw: list[Any]) -> list[Mutation]:
+    """Each mutation on its own: a malformed one is rejected alone (if it names its sequence)."""
+    out = []
+    for item in raw:
+        try:
+            if protocol == 1:
+                v1 = msgspec.convert(item, MutationV1)
+                out.append(
+                    Mutation(
+                        seq=v1.seq,
+                        table=v1.table,
+                        op=OP_V1[v1.op],
+                        id=v1.id,
+                        version=v1.base_version,
+                        fields=dict(v1.data),
+                        base=None,
+                    )
+                )
+            else:
+                m = msgspec.convert(item, MutationIn)
+                out.append(
+                    Mutation(
+                        seq=m.s, table=m.t, op=m.op, id=m.id, version=m.v, fields=dict(m.f), base=dict(m.b)
+                    )
+                )
+        except msgspec.ValidationError as exc:
+            seq = item.get("s", item.get("seq")) if isinstance(item, dict) else None
+            if not isinstance(seq, int) or seq < 1:
+                raise BadRequest("invalid_mutation", details={"reason": str(exc)}) from exc
+            out.append(Mutation(seq=seq, table="", op="u", id="", invalid=str(exc)))
+    return out
+
+
+async def history_problem(rt: Runtime, state: State, req: SyncIn) -> str | None:
+    """Why the phone's rows can no longer be continued from, or None."""
+    if req.epoch is not None and req.epoch != state.epoch:
+        return "epoch"
+    if req.cursor > 0:
+        if req.epoch is None:
+            return "epoch"
+        if req.cursor < state.floor:
+            return "horizon"
+        tag = await change_tag(rt, req.cursor)
+        if tag is None:
+            return "horizon" if req.cursor <= state.floor else "epoch"
+        if tag != req.tag:
+            return "epoch"
+        if req.cursor > await high_water(rt):
+            return "epoch"
+    if req.scope is not None and await actor_for_token(rt, None, req.scope) is None:
+        return "scope"
+    return None
+
+
+async def round_trip(rt: Runtime, registry: Registry, actor: Actor, req: SyncIn, language: str) -> SyncOut:
+    if req.protocol not in PROTOCOLS:
+        raise ProtocolUnsupported(version=req.protocol, details={"supported": list(PROTOCOLS)})
+    require_official(actor)
+    mutations = parse_mutations(req.protocol, req.mutations)
+    max_bytes = min(req.max_bytes, rt.settings.sync_max_page_bytes)
+    async with transient_as_503():
+        state = await get_state(rt)
+        problem = await history_problem(rt, state, req)
+        if problem is not None:
+            seq = await _device_seq_checked(rt, actor, req.device)
+            return SyncOut(
+                protocol=req.protocol,
+                epoch=state.epoch,
+                device_seq=seq,
+                cursor=0,
+                reset=ResetOut(reason=problem),
+            )  # type: ignore[arg-type]
+        acks = []
+        gap = False
+        if mutations:
+            async with rt.db.transaction():
+                result = await Pusher(rt, registry, actor, req.device, language).run(mutations, req.protocol)
+            acks, seq, gap = result.acks, result.device_seq, result.gap
+        else:
+            seq = await _device_seq_checked(rt, actor, req.device)
+        out = await _page(rt, registry, actor, req, max_bytes)
+        out.protocol = req.protocol
+        out.epoch = state.epoch
+        out.device_seq = seq
+        out.acks = acks
+        out.gap = gap
+        if req.digest and not out.more and out.scan is None and out.reset is None:
+            out.digest = await integrity.digests(rt, registry, actor)
+        return out
+
+
+async def _device_seq_checked(rt: Runtime, actor: Actor, device_id: str) -> int:
+    row = await rt.db.fetch('SELECT "account" FROM "sync_device" WHERE "id" = {}', device_id)
+    if row and str(row[0]["account"]) != str(actor.account_id):
+        raise DeviceTaken(details={"device": device_id})
+    return await device_seq(rt, device_id)
+
+
+def _empty(req: SyncIn, **kwargs: Any) -> SyncOut:
+    return SyncOut(protocol=req.protocol, epoch="", device_seq=0, **kwargs)
+
+
+async def _page(rt: Runtime, registry: Registry, actor: Actor, req: SyncIn, max_bytes: int) -> SyncOut:
+    token = await token_for(rt, actor)
+    if req.scan is not None:
+        state = scans.ScanState.decode(req.scan)
+        if state.new != token:
+            return _empty(req, cursor=0, reset=ResetOut(reason="scope"))
+        return await _scan(rt, registry, actor, req, state, max_bytes)
+    if req.scope is None:
+        return await _scan(rt, registry, actor, req, await scans.start(rt, "snapshot", token), max_bytes)
+    if req.scope != token:
+        return await _scan(
+            rt, registry, actor, req, await scans.start(rt, "delta", token, req.scope), max_bytes
+        )
+    wide_actor, wide_until = None, 0
+    if req.wide:
+        old, _, until = req.wide.partition(":")
+        wide_actor = await actor_for_token(rt, actor.account_id, old)
+        wide_until = int(until) if until.isdigit() else 0
+    page = await pull.pull(rt, registry, actor, req.device, req.cursor, max_bytes, wide_actor, wide_until)
+    wide = req.wide if (req.wide and page.cursor < wide_until) else None
+    return _empty(
+        req, cursor=page.cursor, tag=page.tag, more=page.more, changes=page.changes, scope=token, wide=wide
+    )
+
+
+async def _scan(
+    rt: Runtime, registry: Registry, actor: Actor, req: SyncIn, state: scans.ScanState, max_bytes: int
+) -> SyncOut:
+    old = await actor_for_token(rt, actor.account_id, state.old) if state.old else None
+    page = await scans.page(rt, registry, actor, state, max_bytes, old)
+    scan = ScanOut(kind=state.kind, token=page.state.encode(), done=page.done)  # type: ignore[arg-type]
+    if not page.done:
+        return _empty(req, cursor=req.cursor, tag=req.tag, more=True, changes=page.changes, scan=scan)
+    if state.kind == "snapshot":
+        cursor = state.mark
+        tag = await pull._tag(rt, cursor)
+        wide = None
+    else:
+        cursor, tag = req.cursor, req.tag
+        wide = f"{state.old}:{page.state.wide_until}"
+    more = await high_water(rt) > cursor
+    return _empty(
+        req, cursor=cursor, tag=tag, more=more, changes=page.changes, scan=scan, scope=state.new, wide=wide
+    )
+
+
+async def gate_for(app_state: Any, rt: Runtime) -> SyncGate:
+    gate = getattr(app_state, "sync_gate", None)
+    if gate is None:
+        gate = SyncGate(rt.settings.sync_max_concurrent)
+        app_state.sync_gate = gate
+    return gate

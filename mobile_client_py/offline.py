@@ -1,0 +1,416 @@
+"""An offline official's phone: work without signal, then sync in one round trip per checkpoint.
+
+The official creates and edits drafts and feedback entries at any time; each change is a mutation
+in the local queue, numbered per device. :meth:`OfflineOfficial.sync` pushes the queue and pulls
+changes in the same requests until the server says there is no more, applying each answer in one
+local transaction. Anything that goes wrong on the way — no answer, a cut, a 429/503 — is retried
+with exponential backoff and jitter (honouring ``Retry-After``); the same mutations go again and
+the server recognises them. A mutation the server rejects for good is taken off the queue and kept
+in the list of rejected changes, so the official sees why. A "reset" answer (phone away longer
+than the tombstone horizon, server restored from a backup, scope unknown) replaces the local rows
+with a fresh snapshot and keeps every unsent mutation."""
+
+from __future__ import annotations
+
+import asyncio
+import gzip
+import json
+import random
+import uuid
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+import httpx
+
+from mobile_client_py.store import Store, row_hash
+
+PROTOCOL = 2
+PUSH_BUDGET = 256 * 1024  # bytes of mutations per request before compression
+PAGE_BYTES = 64 * 1024
+
+
+class Killed(Exception):
+    """Raised by a test hook to stop the client dead at a given point (like the OS killing the app)."""
+
+
+class SyncFailed(Exception):
+    """The server refused the sync itself (not a transient problem)."""
+
+    def __init__(self, status: int, body: Any) -> None:
+        super().__init__(f"{status}: {body}")
+        self.status = status
+        self.body = body
+
+
+@dataclass
+class Backoff:
+    """Exponential backoff with full jitter; ``Retry-After`` from the server is a floor."""
+
+    base: float = 0.5
+    cap: float = 60.0
+    attempts: int = 8
+    rng: random.Random = field(default_factory=random.Random)
+
+    def delay(self, attempt: int, retry_after: float | None) -> float:
+        wait = self.rng.uniform(0, min(self.cap, self.base * 2**attempt))
+        return max(wait, retry_after or 0.0)
+
+
+@dataclass
+class SyncReport:
+    requests: int = 0
+    retries: int = 0
+    sent: int = 0
+    applied: int = 0
+    rejected: int = 0
+    changes: int = 0
+    resets: list[str] = field(default_factory=list)
+    repaired: int = 0
+    bytes_up: int = 0
+    bytes_down: int = 0
+
+
+TRANSIENT_STATUS = {429, 500, 502, 503, 504}
+
+
+class OfflineOfficial:
+    def __init__(
+        self,
+        store: Store,
+        http: httpx.AsyncClient,
+        *,
+        sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
+        backoff: Backoff | None = None,
+        hook: Callable[[str], None] | None = None,
+        timeout: float = 30.0,
+        protocol: int = PROTOCOL,
+        page_bytes: int = PAGE_BYTES,
+    ) -> None:
+        self.store = store
+        self.http = http
+        self.sleep = sleep
+        self.backoff = backoff or Backoff()
+        self.hook = hook or (lambda point: None)
+        self.timeout = timeout
+        self.protocol = protocol
+        self.page_bytes = page_bytes
+        self.device = store.device_id()
+
+    # -- signing in ---------------------------------------------------------------------------
+
+    async def login(self, username: str, password: str) -> None:
+        response = await self.http.post(
+            "/api/v1/auth/login", json={"username": username, "password": password}
+        )
+        if response.status_code != 200:
+            raise SyncFailed(response.status_code, _body(response))
+        self._keep_tokens(response.json())
+
+    def use_token(self, access_token: str, refresh_token: str | None = None) -> None:
+        with self.store.transaction():
+            self.store.put("access_token", access_token)
+            self.store.put("refresh_token", refresh_token)
+
+    def _keep_tokens(self, pair: dict[str, Any]) -> None:
+        with self.store.transaction():
+            self.store.put("access_token", pair["access_token"])
+            self.store.put("refresh_token", pair.get("refresh_token"))
+            self.store.put("account", pair.get("account_id"))
+
+    async def _refresh(self) -> bool:
+        token = self.store.get("refresh_token")
+        if not token:
+            return False
+        response = await self.http.post("/api/v1/auth/refresh", json={"refresh_token": token})
+        if response.status_code != 200:
+            return False
+        self._keep_tokens(response.json())
+        return True
+
+    # -- working offline ----------------------------------------------------------------------
+
+    def create(self, table: str, fields: dict[str, Any], row_id: str | None = None) -> str:
+        row_id = row_id or str(uuid.uuid4())
+        self.store.enqueue(table, "c", row_id, dict(fields), {}, 0)
+        return row_id
+
+    def update(self, table: str, row_id: str, changes: dict[str, Any]) -> int:
+        current = self.store.view_row(table, row_id)
+        if current is None:
+            raise KeyError(f"{table}/{row_id} is not on this phone")
+        base = {k: current.get(k) for k in changes}
+        held = self.store.base(table, row_id)
+        return self.store.enqueue(table, "u", row_id, dict(changes), base, held[0] if held else 0)
+
+    def delete(self, table: str, row_id: str) -> int:
+        if self.store.view_row(table, row_id) is None:
+            raise KeyError(f"{table}/{row_id} is not on this phone")
+        held = self.store.base(table, row_id)
+        return self.store.enqueue(table, "d", row_id, {}, {}, held[0] if held else 0)
+
+    def rows(self, table: str) -> dict[str, dict[str, Any]]:
+        return self.store.view(table)
+
+    def conflicts(self) -> dict[str, dict[str, Any]]:
+        return self.store.view("conflict")
+
+    def rejected(self) -> list[dict[str, Any]]:
+        return self.store.mutations("rejected")
+
+    def resolve(self, conflict_id: str, resolution: str) -> int:
+        return self.update("conflict", conflict_id, {"resolution": resolution})
+
+    # -- syncing ------------------------------------------------------------------------------
+
+    async def sync(self, *, verify: bool = False, max_rounds: int = 10_000) -> SyncReport:
+        """Push everything pending and pull until the server has nothing more; then, if asked,
+        compare digests and repair what differs."""
+        report = SyncReport()
+        mismatched: list[str] = []
+        for _ in range(max_rounds):
+            request = self._request(verify)
+            answer = await self._send("POST", "/api/v1/sync", request, report)
+            report.sent += len(request["mutations"])
+            self.hook("received")
+            mismatched = self._apply(answer, report)
+            self.hook("applied")
+            if answer.get("reset"):
+                continue
+            sent = {m.get("s", m.get("seq")) for m in request["mutations"]}
+            unsent = [m for m in self.store.pending() if m["seq"] not in sent]
+            if not (answer.get("more") or answer.get("gap") or unsent):
+                break
+        if mismatched:
+            report.repaired += await self.repair(mismatched, report)
+        return report
+
+    def _request(self, verify: bool) -> dict[str, Any]:
+        s = self.store
+        mutations = []
+        used = 0
+        for m in s.pending():
+            item = self._wire_mutation(m)
+            size = len(json.dumps(item, ensure_ascii=False))
+            if mutations and used + size > PUSH_BUDGET:
+                break
+            mutations.append(item)
+            used += size
+        return {
+            "protocol": self.protocol,
+            "device": self.device,
+            "epoch": s.get("epoch"),
+            "cursor": s.get("cursor", 0),
+            "tag": s.get("tag", ""),
+            "scope": s.get("scope"),
+            "scan": s.get("scan"),
+            "wide": s.get("wide"),
+            "mutations": mutations,
+            "max_bytes": self.page_bytes,
+            "digest": verify,
+        }
+
+    def _wire_mutation(self, m: dict[str, Any]) -> dict[str, Any]:
+        if self.protocol == 1 or m["proto"] == 1:
+            op = {"c": "insert", "u": "update", "d": "delete"}[m["op"]]
+            return {
+                "seq": m["seq"],
+                "table": m["t"],
+                "op": op,
+                "id": m["id"],
+                "base_version": m["v"],
+                "data": m["fields"],
+            }
+        return {
+            "s": m["seq"],
+            "t": m["t"],
+            "op": m["op"],
+            "id": m["id"],
+            "v": m["v"],
+            "f": m["fields"],
+            "b": m["base"] or {},
+        }
+
+    async def _send(
+        self, method: str, path: str, body: dict[str, Any] | None, report: SyncReport
+    ) -> dict[str, Any]:
+        raw = json.dumps(body, ensure_ascii=False).encode() if body is not None else b""
+        payload = gzip.compress(raw, 6) if len(raw) > 1024 else raw
+        refreshed = False
+        for attempt in range(self.backoff.attempts):
+            headers = {"Authorization": f"Bearer {self.store.get('access_token')}", "Accept-Encoding": "gzip"}
+            if body is not None:
+                headers["Content-Type"] = "application/json"
+                if payload is not raw:
+                    headers["Content-Encoding"] = "gzip"
+            report.requests += 1
+            self.hook("sending")
+            retry_after: float | None = None
+            try:
+                response = await asyncio.wait_for(
+                    self.http.request(
+                        method, path, content=payload if body is not None else None, headers=headers
+                    ),
+                    self.timeout,
+                )
+                report.bytes_up += len(payload)
+                report.bytes_down += int(response.headers.get("content-length") or len(response.content))
+                if response.status_code == 401 and not refreshed and await self._refresh():
+                    refreshed = True
+                    continue
+                if response.status_code in TRANSIENT_STATUS:
+                    retry_after = _retry_after(response)
+                    raise _Transient(response.status_code)
+                if response.status_code >= 400:
+                    raise SyncFailed(response.status_code, _body(response))
+                return response.json()
+            except (httpx.HTTPError, TimeoutError, ValueError, _Transient):
+                report.retries += 1
+                if attempt == self.backoff.attempts - 1:
+                    raise
+                await self.sleep(self.backoff.delay(attempt, retry_after))
+        raise AssertionError("unreachable")
+
+    def _apply(self, answer: dict[str, Any], report: SyncReport) -> list[str]:
+        """One checkpoint, all or nothing."""
+        s = self.store
+        mismatched: list[str] = []
+        with s.transaction():
+            self.hook("applying")
+            if answer.get("reset"):
+                report.resets.append(answer["reset"]["reason"])
+                s.requeue_after(int(answer.get("device_seq", 0)))
+                s.db.execute("UPDATE rows SET seen = 0")
+                for key in ("cursor", "tag", "scope", "scan", "wide"):
+                    s.put(key, None if key != "cursor" else 0)
+                s.put("resetting", True)
+                s.put("epoch", answer.get("epoch"))
+                return []
+            for ack in answer.get("acks", []):
+                self._ack(ack, report)
+            if int(answer.get("device_seq", 0)) < s.max_acked():
+                s.requeue_after(int(answer["device_seq"]))
+            for change in answer.get("changes", []):
+                report.changes += 1
+                if change.get("rm"):
+                    s.drop_row(change["t"], change["id"])
+                else:
+                    s.put_row(change["t"], change["id"], int(change.get("v", 0)), change.get("f") or {})
+            scan = answer.get("scan")
+            if scan and not scan["done"]:
+                s.put("scan", scan["token"])
+            else:
+                s.put("scan", None)
+                s.put("cursor", int(answer.get("cursor", 0)))
+                s.put("tag", answer.get("tag", ""))
+                if "scope" in answer:
+                    s.put("scope", answer["scope"])
+                s.put("wide", answer.get("wide"))
+                if scan and s.get("resetting"):
+                    s.db.execute("DELETE FROM rows WHERE seen = 0")
+                    s.put("resetting", False)
+            s.put("epoch", answer.get("epoch"))
+            s.put("device_seq", int(answer.get("device_seq", 0)))
+            digest = answer.get("digest")
+            if digest:
+                mismatched = [t for t, d in digest.items() if s.digest(t) != d]
+        return mismatched
+
+    def _ack(self, ack: dict[str, Any], report: SyncReport) -> None:
+        s = self.store
+        m = s.mutation(int(ack["s"]))
+        if m is None or m["state"] != "pending":
+            return
+        if ack["st"] == "rej":
+            report.rejected += 1
+            s.set_mutation(m["seq"], "rejected", ack)
+            return
+        report.applied += 1
+        s.set_mutation(m["seq"], "acked", ack)
+        table, row_id = m["t"], m["id"]
+        if m["op"] == "d":
+            s.drop_row(table, row_id)
+            return
+        if not ack.get("t"):
+            return  # applied long ago (ledger pruned): the pull brings the row
+        held = s.base(table, row_id)
+        if m["op"] == "c":
+            data = {**m["fields"], **ack.get("fix", {})}
+        elif held is None:
+            return
+        else:
+            data = {**held[1], **m["fields"], **ack.get("fix", {})}
+        s.put_row(
+            table,
+            row_id,
+            int(ack.get("v") or (held[0] if held else 0)),
+            {k: v for k, v in data.items() if v is not None},
+        )
+
+    # -- integrity ----------------------------------------------------------------------------
+
+    async def repair(self, tables: list[str], report: SyncReport | None = None) -> int:
+        """Fetch only what differs: bucket digests, then the rows of the buckets that differ."""
+        report = report or SyncReport()
+        fixed = 0
+        for table in tables:
+            mine = self.store.buckets(table)
+            buckets = {}
+            for b, rows in mine.items():
+                n, x = 0, 0
+                for row_id, version in rows:
+                    n += 1
+                    x ^= row_hash(table, row_id, version)
+                buckets[str(b)] = {"n": n, "x": f"{x:016x}"}
+            answer = await self._send(
+                "POST", "/api/v1/sync/repair", {"device": self.device, "t": table, "buckets": buckets}, report
+            )
+            wanted: list[str] = []
+            gone: list[str] = []
+            for b, server_rows in answer["rows"].items():
+                theirs = {row_id: version for row_id, version in server_rows}
+                local = dict(mine.get(int(b), []))
+                wanted += [row_id for row_id, version in theirs.items() if local.get(row_id) != version]
+                gone += [row_id for row_id in local if row_id not in theirs]
+            rows = []
+            for start in range(0, len(wanted), 500):
+                got = await self._send(
+                    "POST",
+                    "/api/v1/sync/fetch",
+                    {"device": self.device, "t": table, "ids": wanted[start : start + 500]},
+                    report,
+                )
+                rows += got["changes"]
+            with self.store.transaction():
+                for row_id in gone:
+                    self.store.drop_row(table, row_id)
+                for change in rows:
+                    if change.get("rm"):
+                        self.store.drop_row(table, change["id"])
+                    else:
+                        self.store.put_row(
+                            table, change["id"], int(change.get("v", 0)), change.get("f") or {}
+                        )
+            fixed += len(gone) + len(rows)
+        return fixed
+
+
+class _Transient(Exception):
+    def __init__(self, status: int) -> None:
+        super().__init__(status)
+        self.status = status
+
+
+def _retry_after(response: httpx.Response) -> float | None:
+    value = response.headers.get("retry-after")
+    try:
+        return float(value) if value is not None else None
+    except ValueError:
+        return None
+
+
+def _body(response: httpx.Response) -> Any:
+    try:
+        return response.json()
+    except ValueError:
+        return response.text[:500]
