@@ -56,3 +56,26 @@ async def test_recordings_are_checked_and_played(client, factory, app_rt, clock,
     items = audio.entries[0]["items"]
     assert [i["kind"] for i in items] == ["intro", "recording", "outro"]
     assert items[1]["title"] == "Lời chủ tịch xã" and abs(items[1]["duration_ms"] - 1500) < 5
+
+
+async def test_a_recording_synced_from_a_phone_is_used_once_verified(rt):
+    import hashlib
+
+    from backend.broadcast.programme import blobs
+    from backend.sync.blobs import final_path
+    from backend.sync.tables import SyncBlob
+
+    data = wav_bytes(1.0)
+    sha = hashlib.sha256(data).hexdigest()
+    await SyncBlob.insert(
+        SyncBlob(sha256=sha, size=len(data), mime="audio/wav", received=len(data), complete=False)
+    )
+    assert await blobs.recording_clip(rt, sha) is None  # still uploading: not used
+    path = final_path(rt, sha)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_bytes(data)
+    await SyncBlob.update({SyncBlob.complete: True}).where(SyncBlob.sha256 == sha)
+    clip = await blobs.recording_clip(rt, sha)
+    assert clip is not None and abs(clip.duration_ms - 1000) < 5
+    # Kept as a clip: found again without the blob store.
+    assert (await blobs.recording_clip(rt, sha)).pcm == clip.pcm
