@@ -18,8 +18,15 @@ from litestar.openapi.spec import Components, SecurityScheme
 from backend.adapters.broker import EmbeddedBroker
 from backend.adapters.clock import Clock, SystemClock
 from backend.adapters.mqtt import BrokerAddress, MessageBus, MqttBus
+from backend.adapters.tts import TextToSpeech
 from backend.adapters.upstream import UpstreamRefused, UpstreamUnavailable
+from backend.broadcast import refresh as broadcast_refresh
+from backend.broadcast.audio.controllers import MediaController
 from backend.broadcast.cap.controllers import CapController
+from backend.broadcast.log.controllers import BroadcastLogController
+from backend.broadcast.manifests.controllers import GroupManifestController, ProvinceKeyController
+from backend.broadcast.schedules.controllers import ScheduleController
+from backend.broadcast.stations.controllers import StationController
 from backend.channels import build_channel_handlers
 from backend.citizen.controllers import CitizenController
 from backend.citizen.feed.controllers import FeedController
@@ -79,6 +86,7 @@ log = logging.getLogger("keng")
 API_VERSION = "1.0.0"
 EXPIRY_SWEEP_SECONDS = 60
 FEEDBACK_SWEEP_SECONDS = 300
+BROADCAST_REFRESH_SECONDS = 3600
 SYNC_PRUNE_SECONDS = 3600
 
 
@@ -88,6 +96,7 @@ class Overrides:
 
     clock: Clock | None = None
     bus: MessageBus | None = None
+    tts: TextToSpeech | None = None
 
 
 @get(
@@ -143,7 +152,12 @@ def create_app(settings: Settings, overrides: Overrides | None = None) -> Litest
                 mqtt = MqttBus(address, client_id=f"keng-server-{uuid.uuid4().hex[:8]}")
                 bus = mqtt
             rt = Runtime.open(
-                settings, db, overrides.clock or SystemClock(), bus, build_channel_handlers(settings)
+                settings,
+                db,
+                overrides.clock or SystemClock(),
+                bus,
+                build_channel_handlers(settings),
+                tts=overrides.tts,
             )
             app.state.rt = rt
             app.state.broker = broker
@@ -155,6 +169,7 @@ def create_app(settings: Settings, overrides: Overrides | None = None) -> Litest
             app.state.worker = worker
             sweeper: asyncio.Task[None] | None = None
             feedback_sweeper: asyncio.Task[None] | None = None
+            broadcast_refresher: asyncio.Task[None] | None = None
             sync_pruner: asyncio.Task[None] | None = None
             upstream_tasks: list[asyncio.Task[None]] = []
             if settings.run_workers and settings.upstream_url:
@@ -179,13 +194,17 @@ def create_app(settings: Settings, overrides: Overrides | None = None) -> Litest
                     _every(FEEDBACK_SWEEP_SECONDS, "feedback sweep", rt, _sweep_feedback),
                     name="feedback-sweeper",
                 )
+                broadcast_refresher = asyncio.create_task(
+                    _every(BROADCAST_REFRESH_SECONDS, "broadcast refresh", rt, broadcast_refresh.refresh_due),
+                    name="broadcast-refresher",
+                )
                 sync_pruner = asyncio.create_task(
                     _every(SYNC_PRUNE_SECONDS, "sync tombstone horizon", rt, _prune_sync), name="sync-pruner"
                 )
             try:
                 yield
             finally:
-                for task in (sweeper, feedback_sweeper, sync_pruner, *upstream_tasks):
+                for task in (sweeper, feedback_sweeper, broadcast_refresher, sync_pruner, *upstream_tasks):
                     if task:
                         task.cancel()
                         with contextlib.suppress(asyncio.CancelledError):
@@ -224,6 +243,12 @@ def create_app(settings: Settings, overrides: Overrides | None = None) -> Litest
             NoticeController,
             AuditController,
             CapController,
+            ProvinceKeyController,
+            StationController,
+            GroupManifestController,
+            BroadcastLogController,
+            MediaController,
+            ScheduleController,
             ReportController,
             SyncController,
             BlobController,

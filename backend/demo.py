@@ -9,6 +9,8 @@ import uuid
 from dataclasses import dataclass
 from datetime import timedelta
 
+from backend.broadcast.stations import services as stations
+from backend.broadcast.stations.schemas import GroupIn, StationIn
 from backend.core.accounts import admin as staff_admin
 from backend.core.accounts import services as accounts
 from backend.core.accounts.permissions import Actor, Role
@@ -103,6 +105,12 @@ async def _notices(rt: Runtime, commune: str) -> None:
     approver = await _actor(rt, "demo.pheduyet")
     official = await _actor(rt, "demo.canboxa")
     leader = await _actor(rt, "demo.lanhdaoxa")
+    # The commune's radio station, with Thôn 1 as its own group, so published notices become
+    # programmes and playlists for its loudspeakers and boards.
+    station = await stations.create_station(rt, leader, StationIn(area_code=commune))
+    await stations.create_group(
+        rt, leader, station.id, GroupIn(name="Cụm loa Thôn 1", area_codes=[f"{commune}-T01"])
+    )
     until = rt.clock.now() + timedelta(days=30)
     vi = {
         "vi": NoticeText(

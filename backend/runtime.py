@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING
 
 from backend.adapters.clock import Clock
 from backend.adapters.mqtt import MessageBus
+from backend.adapters.tts import TextToSpeech, default_tts
 from backend.lib.crypto import KeyRing
 from backend.lib.db import Database
 from backend.settings import Settings
@@ -33,6 +34,8 @@ class Runtime:
     # the token keys so rotating one never invalidates the other.
     province_keys: KeyRing
     channel_handlers: dict[str, ChannelHandler] = field(default_factory=dict)
+    # Speech for loudspeaker programmes; eSpeak NG unless a test or deployment swaps it.
+    tts: TextToSpeech = field(default_factory=default_tts)
     # The tables officials' phones sync (backend/synced.py lists them).
     sync_tables: Registry = field(default_factory=_sync_tables)
 
@@ -44,6 +47,7 @@ class Runtime:
         clock: Clock,
         bus: MessageBus,
         channel_handlers: dict[str, ChannelHandler] | None = None,
+        tts: TextToSpeech | None = None,
     ) -> Runtime:
         """A runtime with its key rings loaded (created on first start) from the keys folder."""
         return cls(
@@ -54,4 +58,5 @@ class Runtime:
             jwt_keys=KeyRing(settings.effective_keys_dir / "jwt").load_or_create(),
             province_keys=KeyRing(settings.effective_keys_dir / "province").load_or_create(),
             channel_handlers=channel_handlers or {},
+            tts=tts or default_tts(),
         )

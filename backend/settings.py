@@ -178,6 +178,16 @@ class Settings:
             "CAP <expires> for notices without an end of validity: hours after sending (default 72).",
         ),
     )
+    emergency_repeat: int = field(
+        default=3,
+        metadata=_meta("KENG_EMERGENCY_REPEAT", "How many times loudspeakers play an emergency notice."),
+    )
+    emergency_interval_seconds: int = field(
+        default=300,
+        metadata=_meta(
+            "KENG_EMERGENCY_INTERVAL_SECONDS", "Seconds from the start of one emergency play to the next."
+        ),
+    )
     report_window_start: str = field(
         default="12-15",
         metadata=_meta(
@@ -294,7 +304,8 @@ class Settings:
         metadata=_meta(
             "KENG_PUBLIC_URL",
             "Public base URL (e.g. https://thongtin.thanhhoa.gov.vn) for links in website feeds and the "
-            "widget; default the URL each request came in on.",
+            "widget (default the URL each request came in on) and for media links in devices' signed "
+            "manifests (default http://<KENG_HOST>:<KENG_PORT>).",
         ),
     )
 
@@ -338,6 +349,11 @@ class Settings:
     @property
     def effective_keys_dir(self) -> Path:
         return self.keys_dir or self.data_dir / "keys"
+
+    @property
+    def effective_public_url(self) -> str:
+        """Where devices fetch media: manifests are built by workers, with no request to copy from."""
+        return (self.public_url or f"http://{self.host}:{self.port}").rstrip("/")
 
     @property
     def media_dir(self) -> Path:

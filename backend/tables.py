@@ -3,6 +3,18 @@
 from piccolo.table import Table
 
 from backend.broadcast.cap.tables import CapMessage
+from backend.broadcast.tables import (
+    CompiledPlan,
+    Emergency,
+    Manifest,
+    Media,
+    PlannedSession,
+    PlayRecord,
+    ProgrammeItem,
+    ScheduleVersion,
+    Station,
+    StationGroup,
+)
 from backend.citizen.feed.tables import ReadReceipt
 from backend.citizen.feedback.tables import Feedback, FeedbackEvent, FeedbackMedia, Open311ApiKey
 from backend.citizen.push.tables import PushDelivery, PushRegistration
@@ -74,6 +86,16 @@ ALL_TABLES: list[type[Table]] = [
     PushDelivery,
     CapMessage,
     ConsoleSession,
+    Station,
+    StationGroup,
+    ScheduleVersion,
+    ProgrammeItem,
+    PlannedSession,
+    Manifest,
+    Media,
+    PlayRecord,
+    Emergency,
+    CompiledPlan,
     SyncState,
     SyncDevice,
     SyncMutation,

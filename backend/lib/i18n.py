@@ -129,6 +129,27 @@ MESSAGES: dict[str, dict[str, str]] = {
         "vi": "Loại tệp không được hỗ trợ (chỉ ảnh JPEG, PNG, WebP hoặc ghi âm OGG, MP3, M4A, AMR, WAV).",
         "en": "Unsupported file type (JPEG, PNG, WebP photos or OGG, MP3, M4A, AMR, WAV voice notes only).",
     },
+    "error.stale_row": {
+        "vi": "Dữ liệu đã được người khác thay đổi (phiên bản {current}); hãy tải lại.",
+        "en": "Someone else changed this (now version {current}); reload it.",
+    },
+    "error.audio_not_audio": {
+        "vi": "Tệp tải lên không phải là âm thanh.",
+        "en": "The uploaded file is not audio.",
+    },
+    "error.audio_corrupt": {
+        "vi": "Tệp âm thanh bị hỏng, không giải mã được.",
+        "en": "The audio file is damaged and cannot be decoded.",
+    },
+    "error.audio_too_long": {
+        "vi": "Bản ghi âm dài quá {minutes} phút.",
+        "en": "The recording is longer than {minutes} minutes.",
+    },
+    "error.bad_audio": {"vi": "Tệp âm thanh không dùng được.", "en": "The audio file cannot be used."},
+    "error.default_group": {
+        "vi": "Không thể xóa nhóm mặc định của đài (nhóm phủ toàn xã).",
+        "en": "The station's default group (the whole commune) cannot be removed.",
+    },
 }
 
 NOUNS: dict[str, dict[str, str]] = {
@@ -141,6 +162,11 @@ NOUNS: dict[str, dict[str, str]] = {
     "device": {"vi": "thiết bị", "en": "Device"},
     "push_registration": {"vi": "đăng ký nhận thông báo đẩy", "en": "Push registration"},
     "feedback": {"vi": "phản ánh", "en": "Feedback"},
+    "station": {"vi": "đài truyền thanh", "en": "Station"},
+    "station_group": {"vi": "nhóm cụm loa", "en": "Station group"},
+    "schedule": {"vi": "lịch phát sóng", "en": "Schedule"},
+    "programme_item": {"vi": "mục chương trình", "en": "Programme item"},
+    "media": {"vi": "tệp phát", "en": "Media file"},
     "blob": {"vi": "tệp", "en": "File"},
     "conflict": {"vi": "xung đột", "en": "Conflict"},
     "sync_device": {"vi": "thiết bị đồng bộ", "en": "Sync device"},

@@ -64,7 +64,7 @@ async def build(rt: Runtime, day: date) -> ReportPayload:
     feedback = await feedback_figures(rt, province["path"], start, end)
     figures = ReportFigures(
         devices=msgspec.to_builtins(await device_figures(rt, province["path"])),
-        notices=msgspec.to_builtins(await notice_figures(province["path"], start, end)),
+        notices=msgspec.to_builtins(await notice_figures(rt, province["path"], start, end)),
         sms=await _sms_figures(rt, start, end, province["path"]),
         feedback={k: v for k, v in msgspec.to_builtins(feedback).items() if k != "monthly"},
     )

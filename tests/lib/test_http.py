@@ -21,6 +21,9 @@ PUBLIC_OPERATIONS = {
     "getVapidPublicKey",
     "getCapAlert",
     "getCapAtomIndex",
+    # Devices verify manifests with the province's public keys and download media by hash.
+    "listProvinceKeys",
+    "getBroadcastMedia",
     # Open311 GeoReport v2 is public to read; creating needs an api_key (403 without), not a token.
     "open311DiscoveryJson",
     "open311DiscoveryXml",
@@ -119,6 +122,9 @@ async def test_every_private_endpoint_requires_a_token(client, method, path, ope
         .replace("{unit_id}", "00000000-0000-0000-0000-000000000000")
         .replace("{rule_id}", "00000000-0000-0000-0000-000000000000")
         .replace("{template_id}", "00000000-0000-0000-0000-000000000000")
+        .replace("{station_id}", "00000000-0000-0000-0000-000000000000")
+        .replace("{group_id}", "00000000-0000-0000-0000-000000000000")
+        .replace("{item_id}", "00000000-0000-0000-0000-000000000000")
         .replace("{upstream_id}", "00000000-0000-0000-0000-000000000000")
         .replace("{code}", "38")
         .replace("{conflict_id}", "00000000-0000-0000-0000-000000000000")

@@ -42,6 +42,9 @@ class Permission(StrEnum):
     FEEDBACK_MODERATE = "feedback.moderate"
     FEEDBACK_IDENTITY = "feedback.identity"
     FEEDBACK_CONFIGURE = "feedback.configure"
+    STATION_MANAGE = "station.manage"
+    SCHEDULE_EDIT = "schedule.edit"
+    BROADCAST_LOG = "broadcast.log"
 
 
 _AUTHOR = {
@@ -58,18 +61,29 @@ _APPROVER = {
     Permission.NOTICE_WITHDRAW,
     Permission.NOTICE_EMERGENCY_PUBLISH,
 }
+_BROADCASTER = {Permission.STATION_MANAGE, Permission.SCHEDULE_EDIT, Permission.BROADCAST_LOG}
 
 ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
     Role.CITIZEN: frozenset(),
     Role.DEVICE: frozenset(),
     # Commune staff handle the feedback routed to their commune; only the leader rejects as
     # abusive, reopens, and sees who reported.
-    Role.COMMUNE_OFFICIAL: frozenset({*_AUTHOR, Permission.FEEDBACK_HANDLE}),
+    # Commune staff keep the station's week schedule, programme and broadcast log; its rules and
+    # groups are set by the commune leader or the province.
+    Role.COMMUNE_OFFICIAL: frozenset(
+        {*_AUTHOR, Permission.FEEDBACK_HANDLE, Permission.SCHEDULE_EDIT, Permission.BROADCAST_LOG}
+    ),
     Role.PROVINCE_EDITOR: frozenset(_AUTHOR),
     Role.COMMUNE_LEADER: frozenset(
-        {*_APPROVER, Permission.FEEDBACK_HANDLE, Permission.FEEDBACK_MODERATE, Permission.FEEDBACK_IDENTITY}
+        {
+            *_APPROVER,
+            *_BROADCASTER,
+            Permission.FEEDBACK_HANDLE,
+            Permission.FEEDBACK_MODERATE,
+            Permission.FEEDBACK_IDENTITY,
+        }
     ),
-    Role.PROVINCE_APPROVER: frozenset(_APPROVER),
+    Role.PROVINCE_APPROVER: frozenset({*_APPROVER, *_BROADCASTER}),
     Role.FEEDBACK_HANDLER: frozenset(
         {
             Permission.NOTICE_READ,
@@ -86,6 +100,7 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
             Permission.CATEGORY_MANAGE,
             Permission.AREA_MANAGE,
             Permission.FEEDBACK_CONFIGURE,
+            Permission.STATION_MANAGE,
         }
     ),
 }

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import uuid
 
+from backend.broadcast import mark_answer_for_radio
 from backend.citizen.feedback.tables import FeedbackEvent
 from backend.core.accounts.permissions import Actor, Permission
 from backend.core.areas.tables import Area
@@ -84,4 +85,7 @@ async def notice_from_answer(
             texts={"vi": NoticeText(title=data.title, body=body[:20000])},
         ),
     )
-    return NoticeRef(notice_id=notice.id)
+    # Decree 49/2024: the commune radio broadcasts answers to citizens' feedback. The notice still
+    # needs approval; once published it plays in the answers part of the station's programmes.
+    radio = await mark_answer_for_radio(rt, actor, notice.id, area)
+    return NoticeRef(notice_id=notice.id, radio=radio)

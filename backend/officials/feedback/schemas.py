@@ -171,6 +171,8 @@ class NoticeFromAnswerIn(Schema):
 
 class NoticeRef(Schema):
     notice_id: uuid.UUID
+    # Marked for the commune station's programmes (false when the commune has no station yet).
+    radio: bool = False
 
 
 # Configuration (admin)

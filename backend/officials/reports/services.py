@@ -17,6 +17,7 @@ from typing import Any
 
 from piccolo.query.functions.aggregate import Count
 
+from backend.broadcast import broadcast_notices
 from backend.citizen.feedback.schemas import OPEN_STATES
 from backend.citizen.feedback.tables import FeedbackEvent
 from backend.citizen.push.tables import PushDelivery
@@ -46,6 +47,7 @@ from backend.runtime import Runtime
 ANSWER_KINDS = ("answer", "resolved")
 READERS = (Permission.NOTICE_READ, Permission.FEEDBACK_HANDLE)
 CHUNK = 500
+BROADCAST_CHANNELS = ("mqtt", "eboard")
 MAX_DAYS = 3 * 366
 
 
@@ -213,8 +215,12 @@ def _count_by(rows: list[dict[str, Any]], column: str) -> list[CountBy]:
     return [CountBy(key=k, count=totals[k]) for k in sorted(totals)]
 
 
-async def notice_figures(path: str, start: datetime, end: datetime) -> NoticeFigures:
-    """Notices published in [start, end) that its owner or any target puts inside the area."""
+async def notice_figures(rt: Runtime, path: str, start: datetime, end: datetime) -> NoticeFigures:
+    """Notices published in [start, end) that its owner or any target puts inside the area.
+
+    Channels count what actually went out: push, CAP and SMS when the worker finished the notice's
+    outbox row; loudspeakers (``mqtt``) and e-boards (``eboard``) when a device's proof of play, or
+    an official's log entry, says it played."""
     in_window = (Notice.published_at >= start) & (Notice.published_at < end)
     owned = await Notice.select(Notice.id).where(in_window, Notice.owner_path.like(f"{path}%"))
     targeted = await NoticeTarget.select(NoticeTarget.notice).where(
@@ -241,7 +247,10 @@ async def notice_figures(path: str, start: datetime, end: datetime) -> NoticeFig
         channels += (
             await OutboxMessage.select(OutboxMessage.channel, Count(alias="n"))
             .where(
-                OutboxMessage.event == "published", OutboxMessage.aggregate_id.is_in([str(i) for i in part])
+                OutboxMessage.event == "published",
+                OutboxMessage.status == "done",
+                OutboxMessage.channel.not_in(list(BROADCAST_CHANNELS)),
+                OutboxMessage.aggregate_id.is_in([str(i) for i in part]),
             )
             .group_by(OutboxMessage.channel)
         )
@@ -250,6 +259,10 @@ async def notice_figures(path: str, start: datetime, end: datetime) -> NoticeFig
             .where(PushDelivery.event == "published", PushDelivery.notice.is_in(part))
             .group_by(PushDelivery.status)
         )
+    played = await broadcast_notices(rt, ids)
+    channels += [
+        {"channel": channel, "n": len(played[channel])} for channel in BROADCAST_CHANNELS if played[channel]
+    ]
     statuses = {c.key: c.count for c in _count_by(push, "status")}
     total = sum(statuses.values())
     sent, failed = statuses.get("sent", 0), statuses.get("failed", 0)
@@ -325,7 +338,7 @@ async def yearly(
         last_moment=end - timedelta(seconds=1),
         generated_at=rt.clock.now(),
         feedback=await feedback_figures(rt, area["path"], start, end),
-        notices=await notice_figures(area["path"], start, end),
+        notices=await notice_figures(rt, area["path"], start, end),
         devices=await devices.device_figures(rt, area["path"]),
     )
     details = {"report": "yearly", "area": area["code"], "year": year, "format": fmt}

@@ -37,5 +37,6 @@ async def test_template_answer_and_notice_draft(client, factory):
     assert drafted.status_code == 201
     notice = await Notice.select().where(Notice.id == drafted.json()["notice_id"]).first()
     assert notice["status"] == "draft" and notice["owner_area"] == "38001"
+    assert drafted.json()["radio"] is False  # the commune has no broadcast station in this test
     texts = json.loads(notice["texts"]) if isinstance(notice["texts"], str) else notice["texts"]
     assert "UBND xã đã bố trí thu gom rác." in texts["vi"]["body"]

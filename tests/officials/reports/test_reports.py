@@ -14,7 +14,9 @@ from typing import Any
 
 import pytest
 
+from backend import broadcast
 from backend.adapters.clock import FakeClock
+from backend.broadcast.tables import PlayRecord
 from backend.citizen.feedback import tracking
 from backend.citizen.feedback.schemas import RatingIn
 from backend.citizen.feedback.tables import Feedback, FeedbackEvent
@@ -104,6 +106,24 @@ async def build(client: Any, factory: Any, clock: FakeClock) -> dict[str, Any]:
     clock.set(vn(2026, 12, 15, 0, 0))
     await publish_notice(rt, staff38, "Sau kỳ", ["38001"], category="health")
     clock.set(NOW)
+    # Channels count what went out: the worker's finished rows, and a loudspeaker's proof of play.
+    await client.app.state.worker.drain(max_rounds=200)
+    first = await Notice.select(Notice.id).where(Notice.published_at == vn(2026, 1, 10, 8, 0)).first()
+    await broadcast.record_play(
+        rt,
+        broadcast.PlayReport(
+            device_id="loa-1",
+            group_id=None,
+            report_id="r1",
+            manifest_id=None,
+            item_id="",
+            notice_id=first["id"],
+            media_sha256="",
+            started_at=NOW,
+            ended_at=NOW,
+            result="played",
+        ),
+    )
     return made
 
 
@@ -175,8 +195,14 @@ async def expected_notices(path: str, start: datetime, end: datetime) -> dict[st
     outbox = [
         m["channel"]
         for m in await OutboxMessage.select()
-        if m["event"] == "published" and m["aggregate_id"] in ids
+        if m["event"] == "published"
+        and m["status"] == "done"
+        and m["channel"] not in ("mqtt", "eboard")
+        and m["aggregate_id"] in ids
     ]
+    for play in await PlayRecord.select():
+        if play["result"] == "played" and str(play["notice_id"]) in ids:
+            outbox.append("eboard" if play["manifest_kind"] == "eboard" else "mqtt")
     push = [
         d["status"]
         for d in await PushDelivery.select()
@@ -233,6 +259,7 @@ async def test_yearly_report_matches_raw_rows_and_window_edges(client, factory, 
         "priority": 1,
     }
     assert notices["by_channel"] and all(c["count"] >= 1 for c in notices["by_channel"])
+    assert {c["key"]: c["count"] for c in notices["by_channel"]}["mqtt"] == 1
     assert body["devices"]["available"] is False and body["devices"]["total"] == 0
     assert body["devices"]["note"] == "Chưa có dữ liệu thiết bị"
 

@@ -1,0 +1,1 @@
+"""A station's week schedule (versioned) and its conflicts view."""

@@ -1,0 +1,1 @@
+"""Commune stations, their local broadcast rules and their groups of clusters."""
