@@ -8,7 +8,7 @@ from __future__ import annotations
 import json
 import uuid
 from collections.abc import AsyncIterator
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime, time, timedelta, timezone
 from pathlib import Path
 from typing import Any
 
@@ -31,7 +31,10 @@ LATER = (datetime.now(UTC) + timedelta(days=3)).isoformat()
 
 @pytest.fixture
 def clock() -> FakeClock:
-    return FakeClock(datetime.now(UTC))
+    """Start at 01:00 Vietnam time so the daily report periods do not depend on when the test runs."""
+    vietnam = timezone(timedelta(hours=7))
+    tomorrow = datetime.now(vietnam).date() + timedelta(days=1)
+    return FakeClock(datetime.combine(tomorrow, time(1, 0), tzinfo=vietnam).astimezone(UTC))
 
 
 @pytest.fixture
