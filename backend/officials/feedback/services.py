@@ -151,9 +151,13 @@ async def queue(rt: Runtime, actor: Actor, flt: QueueFilter) -> QueuePage:
             raise BadRequest(
                 "bad_cursor", details={"field": "cursor", "reason": "not a cursor from this API"}
             ) from exc
+        # The first bound is implied by the second; it is there because PostgreSQL starts an index
+        # range only at a plain comparison, not at an OR, and would otherwise filter from row one.
         if ascending:
+            where.append(column >= value)
             where.append((column > value) | ((column == value) & (H.id > last)))
         else:
+            where.append(column <= value)
             where.append((column < value) | ((column == value) & (H.id < last)))
     query = H.select(
         *H.all_columns(),
