@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import dataclasses
 import logging
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable
@@ -53,7 +54,9 @@ from backend.core.notices import flows as notice_flows
 from backend.core.notices.controllers import NoticeController
 from backend.core.outbox.services import OutboxWorker
 from backend.deps import DEPENDENCIES
-from backend.devices.controllers import DeviceController
+from backend.devices.broker_guard import DeviceBrokerGuard
+from backend.devices.controllers import DeviceController, ProvisioningController
+from backend.devices.server_account import server_credentials
 from backend.lib import migrations
 from backend.lib.db import Database
 from backend.lib.errors import DomainError
@@ -141,15 +144,21 @@ def create_app(settings: Settings, overrides: Overrides | None = None) -> Litest
         async with db.session(ALL_TABLES):
             await migrations.migrate(db)
             broker: EmbeddedBroker | None = None
+            guard: DeviceBrokerGuard | None = None
             bus = overrides.bus
             mqtt: MqttBus | None = None
             if bus is None:
+                # Kẻng logs in with its own account (devices with theirs), unless the URL names one.
+                username, password = server_credentials(settings)
                 if settings.mqtt_embedded:
-                    broker = EmbeddedBroker(settings.mqtt_host, settings.mqtt_port)
+                    guard = DeviceBrokerGuard(settings)
+                    broker = EmbeddedBroker(settings.mqtt_host, settings.mqtt_port, guard)
                     await broker.start()
-                    address = BrokerAddress(host=broker.host, port=broker.port)
+                    address = BrokerAddress(broker.host, broker.port, username, password)
                 else:
                     address = BrokerAddress.parse(settings.mqtt_url)
+                    if address.username is None:
+                        address = dataclasses.replace(address, username=username, password=password)
                 mqtt = MqttBus(address, client_id=f"keng-server-{uuid.uuid4().hex[:8]}")
                 bus = mqtt
             rt = Runtime.open(
@@ -162,6 +171,8 @@ def create_app(settings: Settings, overrides: Overrides | None = None) -> Litest
             )
             app.state.rt = rt
             app.state.broker = broker
+            if guard is not None:
+                guard.bind(rt)
             app.state.login_limiter = RateLimiter(settings.login_rate_per_minute)
             await categories.seed_defaults(rt)
             if mqtt is not None:
@@ -254,6 +265,7 @@ def create_app(settings: Settings, overrides: Overrides | None = None) -> Litest
             SyncController,
             BlobController,
             DeviceController,
+            ProvisioningController,
             console_router,
         ],
         dependencies=DEPENDENCIES,

@@ -178,7 +178,7 @@ async def register(rt: Runtime, actor: Actor, data: DeviceIn) -> DeviceOut:
     return await device_out(await load(row.id))
 
 
-def _read_grant(actor: Actor, path: str) -> Grant:
+def read_grant(actor: Actor, path: str) -> Grant:
     actor.require(Permission.DEVICE_READ)
     grant = actor.grant_for(Permission.DEVICE_READ, path)
     if grant is None:  # another area's device does not exist for this account
@@ -188,7 +188,7 @@ def _read_grant(actor: Actor, path: str) -> Grant:
 
 async def get(rt: Runtime, actor: Actor, device_id: uuid.UUID) -> DeviceOut:
     row = await load(device_id)
-    _read_grant(actor, row["area_path"])
+    read_grant(actor, row["area_path"])
     return await device_out(row)
 
 
@@ -298,10 +298,10 @@ def credentials_out(rt: Runtime, device_id: uuid.UUID, password: str, version: i
 async def issue_credentials(rt: Runtime, actor: Actor, device_id: uuid.UUID) -> DeviceCredentials:
     """A new password for the device (the first, or a rotation that revokes the previous one)."""
     row = await load(device_id)
-    _read_grant(actor, row["area_path"])
+    read_grant(actor, row["area_path"])
     grant = actor.require(Permission.DEVICE_MANAGE, [row["area_path"]])
     if row["status"] == "retired":
-        raise Conflict("device_retired", message_key="error.conflict", details={"id": str(device_id)})
+        raise Conflict("device_retired", message_key="error.device_retired", details={"id": str(device_id)})
     async with rt.db.transaction():
         password, version = await store_credential(rt, device_id, actor.account_id)
         await audit.record(
@@ -313,4 +313,5 @@ async def issue_credentials(rt: Runtime, actor: Actor, device_id: uuid.UUID) -> 
             grant=grant,
             details={"version": version},
         )
+    await access.credentials_revoked(rt, device_id)
     return credentials_out(rt, device_id, password, version)

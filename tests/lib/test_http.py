@@ -47,6 +47,8 @@ PUBLIC_OPERATIONS = {
     # Downstream instances: published notices are public; reports are checked by their signature.
     "federationNotices",
     "federationReport",
+    # A device trades a one-time claim code (403 when wrong) for its credentials: it has no login yet.
+    "claimDevice",
 }
 
 
