@@ -47,6 +47,12 @@ from backend.sync.tables import (
     SyncScope,
     SyncState,
 )
+from backend.training.tables import (
+    TrainingCompletion,
+    TrainingMaterial,
+    TrainingTopic,
+    TrainingVersion,
+)
 from backend.upstream.tables import (
     DownstreamReport,
     DownstreamSystem,
@@ -110,4 +116,8 @@ ALL_TABLES: list[type[Table]] = [
     UpstreamReport,
     DownstreamSystem,
     DownstreamReport,
+    TrainingTopic,
+    TrainingMaterial,
+    TrainingVersion,
+    TrainingCompletion,
 ]

@@ -45,6 +45,9 @@ class Permission(StrEnum):
     STATION_MANAGE = "station.manage"
     SCHEDULE_EDIT = "schedule.edit"
     BROADCAST_LOG = "broadcast.log"
+    TRAINING_STUDY = "training.study"
+    TRAINING_MANAGE = "training.manage"
+    TRAINING_REPORT = "training.report"
 
 
 _AUTHOR = {
@@ -62,6 +65,10 @@ _APPROVER = {
     Permission.NOTICE_EMERGENCY_PUBLISH,
 }
 _BROADCASTER = {Permission.STATION_MANAGE, Permission.SCHEDULE_EDIT, Permission.BROADCAST_LOG}
+# Commune officials and leaders study the training library (and count in its coverage report);
+# province staff publish it; leaders and province staff read the coverage of their areas.
+_TRAINEE = {Permission.TRAINING_STUDY}
+_TRAINER = {Permission.TRAINING_MANAGE, Permission.TRAINING_REPORT}
 
 ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
     Role.CITIZEN: frozenset(),
@@ -71,19 +78,27 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
     # Commune staff keep the station's week schedule, programme and broadcast log; its rules and
     # groups are set by the commune leader or the province.
     Role.COMMUNE_OFFICIAL: frozenset(
-        {*_AUTHOR, Permission.FEEDBACK_HANDLE, Permission.SCHEDULE_EDIT, Permission.BROADCAST_LOG}
+        {
+            *_AUTHOR,
+            *_TRAINEE,
+            Permission.FEEDBACK_HANDLE,
+            Permission.SCHEDULE_EDIT,
+            Permission.BROADCAST_LOG,
+        }
     ),
-    Role.PROVINCE_EDITOR: frozenset(_AUTHOR),
+    Role.PROVINCE_EDITOR: frozenset({*_AUTHOR, *_TRAINER}),
     Role.COMMUNE_LEADER: frozenset(
         {
             *_APPROVER,
             *_BROADCASTER,
+            *_TRAINEE,
             Permission.FEEDBACK_HANDLE,
             Permission.FEEDBACK_MODERATE,
             Permission.FEEDBACK_IDENTITY,
+            Permission.TRAINING_REPORT,
         }
     ),
-    Role.PROVINCE_APPROVER: frozenset({*_APPROVER, *_BROADCASTER}),
+    Role.PROVINCE_APPROVER: frozenset({*_APPROVER, *_BROADCASTER, *_TRAINER}),
     Role.FEEDBACK_HANDLER: frozenset(
         {
             Permission.NOTICE_READ,
