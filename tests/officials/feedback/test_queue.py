@@ -3,8 +3,11 @@ privacy — reporter identity only for a permitted role, never for anonymous rep
 
 import uuid
 
+import pytest
+
 from backend.core.accounts.permissions import Role
 from backend.core.accounts.tables import Account
+from backend.officials.feedback import search
 from tests.citizen.feedback.helpers import citizen
 from tests.officials.feedback.helpers import URL, staff, submit
 
@@ -48,6 +51,32 @@ async def test_filters_search_and_keyset_pages(client, factory, clock):
     assert len(opened) == 6
     citizen_headers, _ = await citizen(client)
     assert (await client.get(URL, headers=citizen_headers)).status_code == 403
+
+
+@pytest.mark.parametrize("window", [1, 3, 4, 100])
+async def test_search_of_several_words_reads_the_window_then_the_index(client, factory, monkeypatch, window):
+    """Whether the matches lie inside the newest-rows window, behind it or on both sides, pages of a
+    search of several words hold exactly the matches, in order, each once."""
+    monkeypatch.setattr(search, "WINDOW", window)
+    await factory.tree()
+    handler = await staff(factory, area="38")
+    made = []
+    for i in range(9):
+        text = f"Đèn chiếu sáng hỏng số {i}" if i % 3 != 1 else f"Ổ gà số {i} trên đường"
+        made.append((await submit(client, text=text), i % 3 != 1))
+    lamps = [rid for rid, lamp in reversed(made) if lamp]  # newest first
+    for limit in (1, 2, 10):
+        seen, cursor = [], None
+        while True:
+            params = {"q": "den CHIEU sang", "limit": limit} | ({"cursor": cursor} if cursor else {})
+            page = (await client.get(URL, params=params, headers=handler.headers)).json()
+            seen += [i["id"] for i in page["items"]]
+            cursor = page["next_cursor"]
+            if cursor is None:
+                break
+        assert seen == lamps
+    none = await client.get(URL, params={"q": "den khongco"}, headers=handler.headers)
+    assert none.json() == {"items": [], "next_cursor": None}
 
 
 async def test_bulk_assign_is_all_or_nothing(client, factory):
