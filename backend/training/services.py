@@ -39,7 +39,10 @@ from backend.training.schemas import (
 from backend.training.tables import TrainingMaterial, TrainingTopic, TrainingVersion
 
 TABLE = "training_material"
-READERS = (Permission.TRAINING_MANAGE, Permission.TRAINING_REPORT, Permission.TRAINING_STUDY)
+# Staff who publish or follow the library read it here, drafts included; officials who study it get
+# the published materials on their phones through sync.
+READERS = (Permission.TRAINING_MANAGE, Permission.TRAINING_REPORT)
+TOPIC_READERS = (*READERS, Permission.TRAINING_STUDY)
 
 
 class FileMissing(DomainError):
@@ -65,13 +68,13 @@ def invalid_state(state: str, action: str) -> Conflict:
 # --- topics -----------------------------------------------------------------------------------
 
 
-def _require_reader(actor: Actor) -> None:
-    if not any(actor.grants_with(p) for p in READERS):
-        raise Forbidden(details={"permission": " | ".join(p.value for p in READERS)})
+def _require_reader(actor: Actor, permissions: tuple[Permission, ...] = READERS) -> None:
+    if not any(actor.grants_with(p) for p in permissions):
+        raise Forbidden(details={"permission": " | ".join(p.value for p in permissions)})
 
 
 async def list_topics(rt: Runtime, actor: Actor) -> TopicList:
-    _require_reader(actor)
+    _require_reader(actor, TOPIC_READERS)
     rows = await TrainingTopic.select().order_by(TrainingTopic.code)
     return TopicList(
         items=[TopicOut(code=r["code"], name=r["name"], description=r["description"]) for r in rows]

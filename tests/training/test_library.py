@@ -209,6 +209,10 @@ async def test_versions_and_steps_refused_in_the_wrong_state_or_hands(client, fa
         "/api/v1/training/topics", json={"code": "chuyen-doi-so", "name": "Khác"}, headers=editor.headers
     )
     assert duplicate.status_code == 409 and await TrainingTopic.count() == 1
+    official = await factory.user((Role.COMMUNE_OFFICIAL, "38001"))
+    assert (await client.get("/api/v1/training/topics", headers=official.headers)).status_code == 200
+    drafts = await client.get("/api/v1/training/materials", headers=official.headers)
+    assert drafts.status_code == 403  # officials get published materials through sync, never drafts
     citizen = await factory.user(kind="citizen")
     assert (await client.get("/api/v1/training/topics", headers=citizen.headers)).status_code == 403
     assert (await client.get("/api/v1/training/topics")).status_code == 401
