@@ -53,6 +53,7 @@ from backend.core.notices import flows as notice_flows
 from backend.core.notices.controllers import NoticeController
 from backend.core.outbox.services import OutboxWorker
 from backend.deps import DEPENDENCIES
+from backend.devices.controllers import DeviceController
 from backend.lib import migrations
 from backend.lib.db import Database
 from backend.lib.errors import DomainError
@@ -254,6 +255,7 @@ def create_app(settings: Settings, overrides: Overrides | None = None) -> Litest
             SyncController,
             BlobController,
             TrainingController,
+            DeviceController,
             console_router,
         ],
         dependencies=DEPENDENCIES,

@@ -6,19 +6,28 @@ from __future__ import annotations
 
 import json
 import uuid
+from datetime import timedelta
 from typing import Any
 
 import msgspec
 import pytest
 
+from backend.adapters.clock import FakeClock
 from backend.adapters.upstream import FakeUpstreamClient
 from backend.core.accounts.permissions import Role
+from backend.core.notices import flows
+from backend.core.notices import services as notices
 from backend.core.notices.tables import Notice
 from backend.lib.crypto import public_key_b64, sign_envelope
 from backend.settings import Settings
 from backend.upstream import pull
 from backend.upstream.tables import UpstreamNotice
 from tests.factories import later, notice_body
+
+
+@pytest.fixture
+def clock() -> FakeClock:
+    return FakeClock()
 
 
 @pytest.fixture
@@ -171,3 +180,47 @@ async def test_pull_is_idempotent_and_keeps_the_cursor_on_failure(client, factor
         ).content
     )
     assert status["cursor"] == "7" and status["failures"] == 1 and status["notices"] == 1
+
+
+@pytest.mark.parametrize("cut", ["before_local_notice", "before_publication"])
+async def test_an_adoption_cut_off_by_a_crash_is_finished_once_after_the_lease(
+    client, factory, app_rt, clock, monkeypatch, cut
+):
+    await factory.tree()
+    item = _exchange_item(valid_until=(clock.now() + timedelta(days=2)).isoformat())
+    page = {
+        "source": {"sender": "keng@central", "province": "38"},
+        "items": [item],
+        "cursor": "7",
+        "more": False,
+    }
+    fake = FakeUpstreamClient(pages={"0": page, "7": {**page, "items": []}})
+    crash = SystemExit("process killed")  # not an Exception: nothing on the way cleans up
+
+    async def killed(*args: Any, **kwargs: Any) -> Any:
+        raise crash
+
+    target = (notices, "create") if cut == "before_local_notice" else (flows, "emergency_publish")
+    with monkeypatch.context() as patch:
+        patch.setattr(*target, killed)
+        with pytest.raises(SystemExit):
+            await pull(app_rt, fake)
+    row = await UpstreamNotice.select().where(UpstreamNotice.id == uuid.UUID(item["id"])).first()
+    assert row["adoption"] == "adopting"
+    assert (row["local_notice_id"] is None) == (cut == "before_local_notice")
+    # Within the lease the claim may belong to a running adoption: left alone, even by a repeated page.
+    assert await pull(app_rt, fake) == 0
+    assert (await UpstreamNotice.select().where(UpstreamNotice.id == row["id"]).first())[
+        "adoption"
+    ] == "adopting"
+    clock.advance(minutes=6)
+    fake.down = True  # finishing it needs only the local database
+    with pytest.raises(Exception, match="connection refused"):
+        await pull(app_rt, fake)
+    row = await UpstreamNotice.select().where(UpstreamNotice.id == row["id"]).first()
+    assert row["adoption"] == "auto"
+    local = await Notice.select().where(Notice.priority == "emergency")
+    assert len(local) == 1 and local[0]["status"] == "published" and local[0]["id"] == row["local_notice_id"]
+    fake.down = False
+    assert await pull(app_rt, fake) == 0
+    assert await Notice.count().where(Notice.priority == "emergency") == 1

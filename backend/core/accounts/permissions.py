@@ -48,6 +48,9 @@ class Permission(StrEnum):
     TRAINING_STUDY = "training.study"
     TRAINING_MANAGE = "training.manage"
     TRAINING_REPORT = "training.report"
+    DEVICE_READ = "device.read"
+    DEVICE_COMMAND = "device.command"
+    DEVICE_MANAGE = "device.manage"
 
 
 _AUTHOR = {
@@ -69,6 +72,10 @@ _BROADCASTER = {Permission.STATION_MANAGE, Permission.SCHEDULE_EDIT, Permission.
 # province staff publish it; leaders and province staff read the coverage of their areas.
 _TRAINEE = {Permission.TRAINING_STUDY}
 _TRAINER = {Permission.TRAINING_MANAGE, Permission.TRAINING_REPORT}
+# Commune staff watch their commune's devices and command them (play, stop, volume); registering,
+# provisioning and revoking devices is for the commune leader, the province and admins.
+_DEVICE_WATCHER = {Permission.DEVICE_READ, Permission.DEVICE_COMMAND}
+_DEVICE_KEEPER = {*_DEVICE_WATCHER, Permission.DEVICE_MANAGE}
 
 ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
     Role.CITIZEN: frozenset(),
@@ -81,6 +88,7 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
         {
             *_AUTHOR,
             *_TRAINEE,
+            *_DEVICE_WATCHER,
             Permission.FEEDBACK_HANDLE,
             Permission.SCHEDULE_EDIT,
             Permission.BROADCAST_LOG,
@@ -92,13 +100,14 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
             *_APPROVER,
             *_BROADCASTER,
             *_TRAINEE,
+            *_DEVICE_KEEPER,
             Permission.FEEDBACK_HANDLE,
             Permission.FEEDBACK_MODERATE,
             Permission.FEEDBACK_IDENTITY,
             Permission.TRAINING_REPORT,
         }
     ),
-    Role.PROVINCE_APPROVER: frozenset({*_APPROVER, *_BROADCASTER, *_TRAINER}),
+    Role.PROVINCE_APPROVER: frozenset({*_APPROVER, *_BROADCASTER, *_DEVICE_KEEPER, *_TRAINER}),
     Role.FEEDBACK_HANDLER: frozenset(
         {
             Permission.NOTICE_READ,
@@ -116,6 +125,7 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
             Permission.AREA_MANAGE,
             Permission.FEEDBACK_CONFIGURE,
             Permission.STATION_MANAGE,
+            *_DEVICE_KEEPER,
         }
     ),
 }
