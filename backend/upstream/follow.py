@@ -7,7 +7,8 @@ the same idempotent page. What an upstream change means for local notices:
 
 * an adopted version's **update** is drafted as a local update of the local notice (``new_version``)
   and submitted for approval — or published at once when it is an emergency and
-  ``KENG_UPSTREAM_AUTO_PUBLISH_EMERGENCY`` is on;
+  ``KENG_UPSTREAM_AUTO_PUBLISH_EMERGENCY`` is on; when the local notice is still awaiting approval,
+  it takes the update's content instead and is submitted again;
 * an adopted version's **cancellation** or **withdrawal** withdraws the local notice at once:
   stopping information the source has withdrawn never waits;
 * a new upstream **emergency** is published locally at once when auto-publish is on; anything else
@@ -36,7 +37,7 @@ from backend.core.audit import services as audit
 from backend.core.categories.tables import Category
 from backend.core.notices import flows
 from backend.core.notices import services as notices
-from backend.core.notices.schemas import ActionIn, NewVersionIn, NoticeIn, NoticeOut, NoticeText
+from backend.core.notices.schemas import ActionIn, NewVersionIn, NoticeIn, NoticeOut, NoticePatch, NoticeText
 from backend.core.notices.tables import Notice
 from backend.lib.db import json_column
 from backend.lib.errors import Conflict, DomainError, NotFound
@@ -58,6 +59,7 @@ UPSTREAM_ACTOR_ID = uuid.uuid5(uuid.NAMESPACE_URL, "keng:upstream-link")
 FALLBACK_CATEGORY = "policy_law"
 # An adoption claimed longer ago than this and still ``adopting`` was cut off by a crash.
 ADOPT_LEASE = timedelta(minutes=5)
+PENDING = ("draft", "submitted", "approved")  # local states not yet public
 
 
 def client_for(rt: Runtime) -> UpstreamClient:
@@ -228,9 +230,13 @@ def _current(row: dict[str, Any], now: datetime) -> bool:
 
 async def _withdraw_local(rt: Runtime, row: dict[str, Any], reason: str) -> None:
     local = await _latest_local(row["local_notice_id"])
-    if local is None or local["status"] not in ("published", "approved"):
+    if local is None or local["status"] not in ("published", "approved", "submitted"):
         return
     actor = link_actor(await _province(rt))
+    if local["status"] == "submitted":
+        # Not public yet: taken out of the approval queue, so nobody approves what the source ended.
+        await flows.return_to_draft(rt, actor, local["id"], ActionIn(reason=reason[:500]))
+        return
     await flows.withdraw(rt, actor, local["id"], ActionIn(reason=reason[:500]))
 
 
@@ -249,9 +255,12 @@ async def _latest_local(local_id: uuid.UUID) -> dict[str, Any] | None:
 
 async def _follow_update(rt: Runtime, row: dict[str, Any], previous: dict[str, Any]) -> None:
     local = await _latest_local(previous["local_notice_id"])
-    if local is None or local["status"] != "published":
-        return  # nothing published locally to update; an approver may adopt the update itself
+    if local is None or local["status"] not in ("published", *PENDING):
+        return  # the local notice ended: an approver may adopt the update as a notice of its own
     if not await _claim(row["id"], rt.clock.now()):
+        return
+    if local["status"] in PENDING:
+        await _revise_pending(rt, row, local)
         return
     actor = link_actor(await _province(rt))
     texts = {lang: msgspec.convert(t, NoticeText) for lang, t in json_column(row["texts"]).items()}
@@ -274,6 +283,32 @@ async def _follow_update(rt: Runtime, row: dict[str, Any], previous: dict[str, A
     else:
         await flows.submit(rt, actor, update.id, ActionIn(reason="upstream update"))
     await _mark(row["id"], "auto" if automatic else "followed", update.id, UPSTREAM_ACTOR_ID, rt.clock.now())
+
+
+async def _revise_pending(rt: Runtime, row: dict[str, Any], local: dict[str, Any]) -> None:
+    """The local notice awaits approval: it takes the update's content and goes back for approval,
+    so an approver never approves text the source has already replaced."""
+    actor = link_actor(await _province(rt))
+    reason = f"upstream update {row['id']}"
+    if local["status"] != "draft":
+        await flows.return_to_draft(rt, actor, local["id"], ActionIn(reason=reason))
+    current = await Notice.select(Notice.row_version).where(Notice.id == local["id"]).first()
+    assert current is not None
+    texts = {lang: msgspec.convert(t, NoticeText) for lang, t in json_column(row["texts"]).items()}
+    await notices.edit(
+        rt,
+        actor,
+        local["id"],
+        NoticePatch(
+            row_version=current["row_version"],
+            category=await _category(row["category"]),
+            priority=row["priority"],
+            texts=texts,
+            valid_until=row["valid_until"] if _current(row, rt.clock.now()) else None,
+        ),
+    )
+    await flows.submit(rt, actor, local["id"], ActionIn(reason=reason))
+    await _mark(row["id"], "followed", local["id"], UPSTREAM_ACTOR_ID, rt.clock.now())
 
 
 async def _claim(upstream_id: uuid.UUID, now: datetime) -> bool:

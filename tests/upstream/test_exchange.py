@@ -19,6 +19,7 @@ from backend.core.notices import flows
 from backend.core.notices import services as notices
 from backend.core.notices.tables import Notice
 from backend.lib.crypto import public_key_b64, sign_envelope
+from backend.lib.db import json_column
 from backend.settings import Settings
 from backend.upstream import pull
 from backend.upstream.tables import UpstreamNotice
@@ -224,3 +225,59 @@ async def test_an_adoption_cut_off_by_a_crash_is_finished_once_after_the_lease(
     fake.down = False
     assert await pull(app_rt, fake) == 0
     assert await Notice.count().where(Notice.priority == "emergency") == 1
+
+
+async def test_an_update_or_cancel_of_an_adopted_notice_awaiting_approval_revises_it(
+    client, factory, app_rt, clock
+):
+    await factory.tree()
+    approver = await factory.user((Role.PROVINCE_APPROVER, "38"))
+    until = (clock.now() + timedelta(days=2)).isoformat()
+    first = _exchange_item(priority="normal", category="policy_law", valid_until=until, seq=1)
+    source = {"sender": "keng@central", "province": "38"}
+    fake = FakeUpstreamClient(pages={"0": {"source": source, "items": [first], "cursor": "1", "more": False}})
+    await pull(app_rt, fake)
+    adopted = await client.post(
+        f"/api/v1/upstream/notices/{first['id']}/adopt", json={}, headers=approver.headers
+    )
+    assert adopted.status_code in (200, 201), adopted.text
+    local_id = adopted.json()["id"]
+    assert adopted.json()["status"] == "submitted"
+
+    texts = {"vi": {"title": "Lịch tiêm chủng (sửa)", "body": "Đổi sang thứ Bảy.", "summary": ""}}
+    update = _exchange_item(
+        msg_type="update",
+        references_id=first["id"],
+        thread_id=first["thread_id"],
+        version=2,
+        priority="normal",
+        category="policy_law",
+        valid_until=until,
+        texts=texts,
+        seq=2,
+    )
+    fake.pages["1"] = {"source": source, "items": [update], "cursor": "2", "more": False}
+    await pull(app_rt, fake)
+    local = await Notice.select().where(Notice.id == uuid.UUID(local_id)).first()
+    assert (
+        local["status"] == "submitted"
+        and json_column(local["texts"])["vi"]["title"] == "Lịch tiêm chủng (sửa)"
+    )
+    assert await Notice.count() == 1  # revised in place, not a second local notice
+    row = await UpstreamNotice.select().where(UpstreamNotice.id == uuid.UUID(update["id"])).first()
+    assert row["adoption"] == "followed" and str(row["local_notice_id"]) == local_id
+
+    cancel = _exchange_item(
+        msg_type="cancel",
+        references_id=update["id"],
+        thread_id=first["thread_id"],
+        version=3,
+        priority="normal",
+        category="policy_law",
+        valid_until=until,
+        seq=3,
+    )
+    fake.pages["2"] = {"source": source, "items": [cancel], "cursor": "3", "more": False}
+    await pull(app_rt, fake)
+    local = await Notice.select().where(Notice.id == uuid.UUID(local_id)).first()
+    assert local["status"] == "draft"  # out of the approval queue
