@@ -4,9 +4,11 @@ device or as Kẻng, and waiting for a message without measuring time."""
 from __future__ import annotations
 
 import asyncio
+import base64
 import contextlib
+import socket
 import uuid
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -80,3 +82,26 @@ def granted(result: Any) -> list[int]:
 
 def topics_of(settings) -> Topics:
     return Topics.for_settings(settings)
+
+
+async def eventually(check: Callable[[], Awaitable[Any]]) -> Any:
+    """Wait until ``check()`` returns something truthy (a message went through the broker to
+    Kẻng's handlers); only a hang is cut off, nothing is timed."""
+    async with asyncio.timeout(WAIT):
+        while True:
+            value = await check()
+            if value:
+                return value
+            await asyncio.sleep(0.02)
+
+
+def drop_connection(mqtt: aiomqtt.Client) -> None:
+    """Cut the TCP connection without DISCONNECT, as a device losing power does (the broker then
+    publishes its Last Will)."""
+    sock = mqtt._client.socket()
+    sock.shutdown(socket.SHUT_RDWR)
+
+
+def basic(device: Registered, password: str | None = None) -> dict[str, str]:
+    token = base64.b64encode(f"{device.id}:{password or device.password}".encode()).decode()
+    return {"Authorization": f"Basic {token}"}
