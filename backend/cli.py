@@ -116,6 +116,10 @@ def build_parser() -> argparse.ArgumentParser:
     )
     _add_common(sync)
 
+    from backend.devices import cli as devices_cli
+
+    devices_cli.add_parser(sub, _add_common)
+
     openapi = sub.add_parser("openapi", help="write (or --check) the committed OpenAPI document")
     openapi.add_argument("--check", action="store_true", help="exit 1 if openapi/openapi.json is stale")
     openapi.add_argument("--output", type=Path, default=OPENAPI_PATH)
@@ -275,6 +279,19 @@ def cmd_open311_key(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_devices(args: argparse.Namespace) -> int:
+    from backend.devices import cli as devices_cli
+
+    status = 0
+
+    async def run(rt: Any) -> None:
+        nonlocal status
+        status = await devices_cli.run(rt, args)
+
+    _run_with_runtime(_settings(args), run)
+    return status
+
+
 def openapi_document() -> str:
     from backend.app import create_app
 
@@ -358,6 +375,7 @@ COMMANDS: dict[str, Callable[[argparse.Namespace], int]] = {
     "keys": cmd_keys,
     "openapi": cmd_openapi,
     "sync": cmd_sync,
+    "devices": cmd_devices,
     "open311-key": cmd_open311_key,
 }
 

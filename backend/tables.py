@@ -27,6 +27,15 @@ from backend.core.categories.tables import Category
 from backend.core.changes.tables import ChangeArea, ChangeCounter, ChangeLog
 from backend.core.notices.tables import Notice, NoticeTarget
 from backend.core.outbox.tables import OutboxMessage
+from backend.devices.tables import (
+    Device,
+    DeviceAlarm,
+    DeviceClaim,
+    DeviceCommand,
+    DeviceCredential,
+    DeviceStateChange,
+    StaffNotification,
+)
 from backend.officials.console.tables import ConsoleSession
 from backend.officials.feedback.tables import (
     AnswerTemplate,
@@ -46,6 +55,12 @@ from backend.sync.tables import (
     SyncOrigin,
     SyncScope,
     SyncState,
+)
+from backend.training.tables import (
+    TrainingCompletion,
+    TrainingMaterial,
+    TrainingTopic,
+    TrainingVersion,
 )
 from backend.upstream.tables import (
     DownstreamReport,
@@ -110,4 +125,15 @@ ALL_TABLES: list[type[Table]] = [
     UpstreamReport,
     DownstreamSystem,
     DownstreamReport,
+    TrainingTopic,
+    TrainingMaterial,
+    TrainingVersion,
+    TrainingCompletion,
+    Device,
+    DeviceCredential,
+    DeviceClaim,
+    DeviceStateChange,
+    DeviceAlarm,
+    DeviceCommand,
+    StaffNotification,
 ]
