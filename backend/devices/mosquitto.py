@@ -108,7 +108,6 @@ async def export(
         actor or Actor.system("mosquitto export"),
         "device.mosquitto_export",
         target_type="mosquitto",
-        target_id=str(out_dir),
-        details={"devices": count, "reloaded_pid": pid},
+        details={"devices": count, "reloaded_pid": pid, "out_dir": str(out_dir)},
     )
     return Exported(out_dir / PASSWORD_FILE, out_dir / ACL_FILE, count, pid)
