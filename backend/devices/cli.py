@@ -46,16 +46,16 @@ async def operator(rt: Any) -> Actor:
 
 
 async def run(rt: Any, args: argparse.Namespace) -> int:
-    from backend.devices import imports, mosquitto, provisioning, services
+    from backend.devices import credentials, imports, mosquitto, provisioning
     from backend.lib.errors import DomainError
 
     try:
+        actor = await operator(rt)
         if args.action == "export-mosquitto-auth":
-            done = await mosquitto.export(rt, args.out, args.pid_file)
+            done = await mosquitto.export(rt, args.out, args.pid_file, actor)
             reloaded = f"; sent SIGHUP to {done.reloaded_pid}" if done.reloaded_pid else ""
             print(f"wrote {done.password_file} and {done.acl_file} ({done.devices} devices){reloaded}")
             return 0
-        actor = await operator(rt)
         if args.action == "import":
             result = await imports.import_csv(
                 rt, actor, args.csv.read_text(encoding="utf-8"), claim_codes=args.claim_codes
@@ -65,7 +65,7 @@ async def run(rt: Any, args: argparse.Namespace) -> int:
                 print(f"row {item.row}: {item.device_id}  {item.name}{code}")
             print(f"imported {result.created} devices")
         elif args.action == "credentials":
-            creds = await services.issue_credentials(rt, actor, args.device_id)
+            creds = await credentials.issue_credentials(rt, actor, args.device_id)
             print(
                 f"username {creds.username}\npassword {creds.password}\n(shown once; version {creds.version})"
             )

@@ -10,7 +10,7 @@ from litestar.params import FromPath, FromQuery, JSONBody, QueryParameter
 
 from backend.core.accounts.permissions import Actor
 from backend.deps import ActorDep, ClientDep, RuntimeDep
-from backend.devices import imports, provisioning, services
+from backend.devices import credentials, imports, provisioning, services
 from backend.devices.schemas import (
     ClaimCode,
     ClaimIn,
@@ -79,7 +79,7 @@ class DeviceController(Controller):
     async def issue_credentials(
         self, rt: RuntimeDep, actor: ActorDep, device_id: FromPath[uuid.UUID]
     ) -> DeviceCredentials:
-        return await services.issue_credentials(rt, actor, device_id)
+        return await credentials.issue_credentials(rt, actor, device_id)
 
 
 class ProvisioningController(Controller):

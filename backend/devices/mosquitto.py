@@ -14,6 +14,8 @@ import signal
 from dataclasses import dataclass
 from pathlib import Path
 
+from backend.core.accounts.permissions import Actor
+from backend.core.audit import services as audit
 from backend.devices.access import device_topics_allowed
 from backend.devices.broker_hash import mosquitto_hash
 from backend.devices.server_account import server_credentials
@@ -95,7 +97,17 @@ def _install(out_dir: Path, passwords: str, acl: str, pid_file: Path | None) -> 
     return pid
 
 
-async def export(rt: Runtime, out_dir: Path, pid_file: Path | None = None) -> Exported:
+async def export(
+    rt: Runtime, out_dir: Path, pid_file: Path | None = None, actor: Actor | None = None
+) -> Exported:
+    """Write both files (and reload Mosquitto); audited, since it decides who may log in."""
     passwords, acl, count = await render(rt)
     pid = await asyncio.to_thread(_install, out_dir, passwords, acl, pid_file)
+    await audit.record(
+        rt,
+        actor or Actor.system("mosquitto export"),
+        "device.mosquitto_export",
+        target_type="mosquitto",
+        details={"devices": count, "reloaded_pid": pid, "out_dir": str(out_dir)},
+    )
     return Exported(out_dir / PASSWORD_FILE, out_dir / ACL_FILE, count, pid)

@@ -18,14 +18,9 @@ from typing import Any
 from backend.core.accounts.permissions import Actor, Permission
 from backend.core.audit import services as audit
 from backend.devices import access
+from backend.devices.credentials import credentials_out, store_credential
 from backend.devices.schemas import ClaimCode, ClaimIn, DeviceCredentials
-from backend.devices.services import (
-    credentials_out,
-    duplicate_hardware,
-    load,
-    read_grant,
-    store_credential,
-)
+from backend.devices.services import duplicate_hardware, load, read_grant
 from backend.devices.tables import Device, DeviceClaim, DeviceCredential
 from backend.lib.errors import Conflict, Forbidden
 from backend.runtime import Runtime

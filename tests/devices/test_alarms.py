@@ -11,11 +11,13 @@ from backend.adapters.push import FakeWebPushSender
 from backend.citizen.push.tables import PushRegistration
 from backend.core.accounts.permissions import Role
 from backend.core.audit.tables import AuditEntry
+from backend.core.outbox.tables import OutboxMessage
 from backend.devices.health import presence
 from backend.devices.health.notify import DeviceAlarmChannel
 from backend.devices.tables import DeviceAlarm, StaffNotification
+from backend.devices.topics import Topics
 from tests.broadcast.support import drain
-from tests.devices.support import BASE, registered
+from tests.devices.support import BASE, as_device, broker_address, eventually, registered
 
 
 async def test_one_open_alarm_per_type_through_its_lifecycle(client, factory, app_rt):
@@ -125,3 +127,28 @@ async def test_dashboard_and_geojson(client, factory, app_rt):
     assert by_id[c.id]["properties"]["alarm"] == "warning" and by_id[a.id]["properties"]["state"] == "online"
     citizen = await factory.user(kind="citizen")
     assert (await client.get(f"{BASE}/dashboard", headers=citizen.headers)).status_code == 403
+
+
+async def test_events_over_the_broker_raise_alarms_and_bad_payloads_are_dropped(client, factory, settings):
+    await factory.tree()
+    admin = await factory.user((Role.ADMIN, "VN"))
+    d = await registered(client, admin, "38001")
+    topics = Topics.for_settings(settings)
+    events = topics.device(d.id, "events")
+    async with as_device(broker_address(client, settings), d) as mqtt:
+        await mqtt.publish(events, b"{not json", qos=1)
+        await mqtt.publish(events, msgspec.json.encode({"type": "no_such_alarm"}), qos=1)
+        failed = {"schema": 1, "type": "manifest_verification_failed", "details": {"kid": "unknown"}}
+        await mqtt.publish(events, msgspec.json.encode(failed), qos=1)
+        alarm = await eventually(
+            lambda: DeviceAlarm.select().where(DeviceAlarm.device_id == uuid.UUID(d.id)).first()
+        )
+    assert (alarm["type"], alarm["severity"], alarm["active"]) == (
+        "manifest_verification_failed",
+        "critical",
+        True,
+    )
+    assert await DeviceAlarm.count() == 1
+    assert await OutboxMessage.exists().where(
+        (OutboxMessage.channel == "devicealarm") & (OutboxMessage.aggregate_id == str(alarm["id"]))
+    )

@@ -15,6 +15,7 @@ import aiomqtt
 from backend.adapters.broker import free_port
 from backend.adapters.mqtt import BrokerAddress
 from backend.core.accounts.permissions import Role
+from backend.core.audit.tables import AuditEntry
 from backend.devices import mosquitto
 from tests.broadcast.support import station
 from tests.devices.acl_scenario import device_is_confined, refused, strangers_are_refused
@@ -98,6 +99,10 @@ async def test_mosquitto_enforces_the_exported_passwords_and_acls(
         again = await mosquitto.export(app_rt, folder, pid_file)
         assert again.reloaded_pid == int(pid_file.read_text()) and again.devices == 1
         assert a.id not in again.password_file.read_text()
+        exports = await AuditEntry.select(AuditEntry.action).where(
+            AuditEntry.action == "device.mosquitto_export"
+        )
+        assert len(exports) == 2
         # Mosquitto reloads on SIGHUP in its own time: try until it refuses A (B still gets in).
         async with asyncio.timeout(WAIT):
             while True:
