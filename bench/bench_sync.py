@@ -88,14 +88,14 @@ def free_port() -> int:
         return int(s.getsockname()[1])
 
 
-def record(i: int) -> dict[str, object]:
+def record(i: int, commune: str = "38001") -> dict[str, object]:
     """~300 bytes of JSON: a notice draft as a phone writes it."""
     return {
         "title": f"Thông báo tiêm chủng số {i}",
         "body": BODY,
         "category": "health",
         "priority": "normal",
-        "targets": ["38001"],
+        "targets": [commune],
     }
 
 
@@ -178,7 +178,7 @@ class Numbers:
 # --- Kẻng ---------------------------------------------------------------------------------------
 
 
-async def keng_setup(url: str, data_dir: Path, phones: int) -> list[str]:
+async def keng_setup(url: str, data_dir: Path, communes: dict[str, int]) -> dict[str, list[str]]:
     """Schema, areas, officials with their tokens (minted with the server's own keys)."""
     settings = Settings(data_dir=data_dir, database_url=url, run_workers=False)
     db = Database(url)
@@ -194,28 +194,35 @@ async def keng_setup(url: str, data_dir: Path, phones: int) -> list[str]:
                     areas.AreaRecord("38", "Thanh Hóa", "province", "VN"),
                     areas.AreaRecord("38001", "Xã Hoằng Hóa", "commune", "38"),
                     areas.AreaRecord("38001-01", "Thôn Đông", "village", "38001"),
+                    areas.AreaRecord("38002", "Phường Hạc Thành", "commune", "38"),
+                    areas.AreaRecord("38002-01", "Tổ dân phố 1", "village", "38002"),
                 ],
             )
-        tokens = []
-        for i in range(phones):
-            account_id = uuid.uuid4()
-            await Account.insert(
-                Account(id=account_id, kind="staff", username=f"canbo{i}", created_at=rt.clock.now())
-            )
-            await RoleGrant.insert(
-                RoleGrant(id=uuid.uuid4(), account=account_id, role=Role.COMMUNE_OFFICIAL.value, area="38001")
-            )
-            tokens.append(
-                issue_access_token(
-                    rt.jwt_keys, subject=str(account_id), kind="staff", now=rt.clock.now(), minutes=240
+        tokens: dict[str, list[str]] = {}
+        for commune, phones in communes.items():
+            for i in range(phones):
+                account_id = uuid.uuid4()
+                await Account.insert(
+                    Account(
+                        id=account_id, kind="staff", username=f"canbo{commune}_{i}", created_at=rt.clock.now()
+                    )
                 )
-            )
+                await RoleGrant.insert(
+                    RoleGrant(
+                        id=uuid.uuid4(), account=account_id, role=Role.COMMUNE_OFFICIAL.value, area=commune
+                    )
+                )
+                tokens.setdefault(commune, []).append(
+                    issue_access_token(
+                        rt.jwt_keys, subject=str(account_id), kind="staff", now=rt.clock.now(), minutes=240
+                    )
+                )
         return tokens
 
 
 def keng_phone(base: str, path: Path, token: str) -> OfflineOfficial:
-    http = httpx.AsyncClient(base_url=base, timeout=120)
-    official = OfflineOfficial(Store(path), http)
+    http = httpx.AsyncClient(base_url=base, timeout=900)
+    official = OfflineOfficial(Store(path), http, timeout=900)
     official.use_token(token)
     return official
 
@@ -224,7 +231,7 @@ async def keng_bench(pg: str, args: argparse.Namespace, work: Path) -> Numbers:
     n = Numbers("Kẻng")
     async with fresh_database(pg, "keng_bench_sync") as url:
         data_dir = work / "keng-data"
-        tokens = await keng_setup(url, data_dir, 22)
+        tokens = await keng_setup(url, data_dir, {"38001": 2, "38002": 21})
         port = free_port()
         log = work / "keng.log"
         env = {k: v for k, v in os.environ.items() if not k.startswith("KENG_")}
@@ -243,7 +250,7 @@ async def keng_bench(pg: str, args: argparse.Namespace, work: Path) -> Numbers:
             times = ServerTimes(log)
 
             # 1. push
-            author = keng_phone(base, work / "author.db", tokens[0])
+            author = keng_phone(base, work / "author.db", tokens["38001"][0])
             await author.sync()  # first login: empty scope
             ids = [author.create("notice", record(i)) for i in range(args.records)]
             times.mark()
@@ -255,7 +262,7 @@ async def keng_bench(pg: str, args: argparse.Namespace, work: Path) -> Numbers:
             n.extra["push_server_ms"] = sum(times.since_mark())
 
             # 2. full pull by a fresh phone
-            reader = keng_phone(base, work / "reader.db", tokens[1])
+            reader = keng_phone(base, work / "reader.db", tokens["38001"][1])
             times.mark()
             started = perf_counter()
             report = await reader.sync()
@@ -281,34 +288,33 @@ async def keng_bench(pg: str, args: argparse.Namespace, work: Path) -> Numbers:
             idle = await reader.sync()
             n.extra["idle"] = (idle.requests, idle.bytes_up + idle.bytes_down, sum(times.since_mark()))
 
+            show([n], args)
             if args.snapshot:
-                n.extra["snapshot"] = await keng_snapshot(base, work, tokens, args)
+                n.extra["snapshot"] = await keng_snapshot(base, work, tokens["38002"])
     return n
 
 
-async def keng_snapshot(
-    base: str, work: Path, tokens: list[str], args: argparse.Namespace
-) -> dict[str, float]:
-    """A commune with 500 notices and 2,000 feedback items; 20 phones log in for the first time."""
-    writer = keng_phone(base, work / "writer.db", tokens[2])
+async def keng_snapshot(base: str, work: Path, tokens: list[str]) -> dict[str, float]:
+    """Another commune, with 500 notices and 2,000 feedback items; 20 phones log in for the first time."""
+    writer = keng_phone(base, work / "writer.db", tokens[0])
     await writer.sync()
-    for i in range(500 - args.records):
-        writer.create("notice", record(i))
+    for i in range(500):
+        writer.create("notice", record(i, "38002"))
     for i in range(2000):
         writer.create(
             "feedback",
             {
                 "category": "land_construction",
-                "area": "38001-01",
+                "area": "38002-01",
                 "text": f"Đường liên thôn đoạn qua nhà văn hoá bị sạt lở sau mưa lớn, đề nghị xã xử lý ({i}).",
-                "address": "Thôn Đông",
+                "address": "Tổ dân phố 1",
             },
         )
     report = await writer.sync()
     assert report.rejected == 0, report
     sizes, requests, seconds = [], [], []
     for k in range(20):
-        fresh = keng_phone(base, work / f"first{k}.db", tokens[2 + k])
+        fresh = keng_phone(base, work / f"first{k}.db", tokens[1 + k])
         started = perf_counter()
         got: SyncReport = await fresh.sync()
         seconds.append(perf_counter() - started)

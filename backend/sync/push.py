@@ -31,11 +31,12 @@ from backend.sync.registry import Context, Registry, Row, SyncedTable
 from backend.sync.rules import UNKNOWN, merge
 from backend.sync.schemas import AckOut, ErrorOut
 from backend.sync.state import versions
-from backend.sync.tables import SyncMutation, SyncOrigin
+from backend.sync.tables import SyncMutation
 
 _savepoints = itertools.count(1)
 RETRIES = 3
 BATCH = 500
+LEDGER = ("key", "device_id", "seq", "account", "table_name", "row_id", "op", "status", "answer", "at")
 
 
 class _Isolate(Exception):
@@ -157,8 +158,8 @@ class Pusher:
         self.actor = actor
         self.device_id = device_id
         self.language = language
-        self.ledger: list[SyncMutation] = []
-        self.origins: list[SyncOrigin] = []
+        self.ledger: list[tuple[Any, ...]] = []  # sync_mutation rows, see LEDGER
+        self.origins: list[tuple[int, str]] = []  # sync_origin rows
 
     async def run(self, mutations: Sequence[Mutation], protocol: int) -> PushResult:
         last = await lock_device(self.rt, self.actor, self.device_id, protocol)
@@ -185,12 +186,8 @@ class Pusher:
                 i += 1
         if todo:
             last = todo[-1].seq
-        if self.ledger:
-            for start in range(0, len(self.ledger), 500):
-                await SyncMutation.insert(*self.ledger[start : start + 500])
-        if self.origins:
-            for start in range(0, len(self.origins), 500):
-                await SyncOrigin.insert(*self.origins[start : start + 500])
+        await self.rt.db.insert_many("sync_mutation", LEDGER, self.ledger)
+        await self.rt.db.insert_many("sync_origin", ("seq", "device_id"), self.origins)
         await self.rt.db.execute(
             'UPDATE "sync_device" SET "last_seq" = {}, "protocol" = {}, "last_sync_at" = {} WHERE "id" = {}',
             last,
@@ -328,7 +325,7 @@ class Pusher:
         """Changes of the mutated row itself: the phone has them from the answer, so a pull does not
         echo them. Side effects (a conflict record, another row a hook touched) are not the phone's
         own: it learns of them from the pull like of anyone else's change."""
-        self.origins.extend(SyncOrigin(seq=seq, device_id=self.device_id) for seq in seqs)
+        self.origins.extend((seq, self.device_id) for seq in seqs)
 
     def _reject(self, m: Mutation, exc: DomainError) -> AckOut:
         ack = AckOut(s=m.seq, st="rej", t=m.table, id=m.id, err=error_out(exc, self.language))
@@ -347,17 +344,17 @@ class Pusher:
 
     def _record(self, m: Mutation, ack: AckOut, status: str) -> None:
         self.ledger.append(
-            SyncMutation(
-                key=f"{self.device_id}:{m.seq}",
-                device_id=self.device_id,
-                seq=m.seq,
-                account=self.actor.account_id,
-                table_name=m.table[:48],
-                row_id=m.id[:64],
-                op=m.op,
-                status=status,
-                answer=msgspec.json.decode(msgspec.json.encode(ack)),
-                at=self.rt.clock.now(),
+            (
+                f"{self.device_id}:{m.seq}",
+                self.device_id,
+                m.seq,
+                self.actor.account_id,
+                m.table[:48],
+                m.id[:64],
+                m.op,
+                status,
+                msgspec.json.encode(ack).decode(),
+                self.rt.clock.now(),
             )
         )
 

@@ -14,7 +14,9 @@ read the old scope's areas, so a row it holds that moved away meanwhile is remov
 from __future__ import annotations
 
 import base64
+import bisect
 import json
+from collections import OrderedDict
 from dataclasses import asdict, dataclass
 
 from backend.core.accounts.permissions import Actor
@@ -23,7 +25,7 @@ from backend.runtime import Runtime
 from backend.sync.pull import change_out, encoded_size, load_rows
 from backend.sync.registry import Registry
 from backend.sync.schemas import ChangeOut
-from backend.sync.state import high_water
+from backend.sync.state import change_tag, get_state, high_water
 
 LOAD_CHUNK = 200
 
@@ -59,6 +61,22 @@ class ScanPage:
     bytes: int
 
 
+# The ids a scan walks, as listed for its first page, kept for its next pages (a first login of
+# thousands of rows is dozens of pages). Listing them again per page would be just as correct — the
+# mark was read before the ids, so anything created meanwhile comes with the incremental pull and
+# anything deleted meanwhile is skipped when its row is loaded — only slower. Per process; a scan
+# whose next page lands on another process lists them again.
+_listed: OrderedDict[tuple[str, str, str, str, int, str], list[tuple[str, bool]]] = OrderedDict()
+LISTED_KEPT = 16
+
+
+def _remember(key: tuple[str, str, str, str, int, str], items: list[tuple[str, bool]]) -> None:
+    _listed[key] = items
+    _listed.move_to_end(key)
+    while len(_listed) > LISTED_KEPT:
+        _listed.popitem(last=False)
+
+
 async def start(rt: Runtime, kind: str, new: str, old: str = "") -> ScanState:
     return ScanState(kind=kind, new=new, old=old, mark=await high_water(rt))
 
@@ -69,16 +87,24 @@ async def page(
     tables = registry.names
     changes: list[ChangeOut] = []
     used = 0
+    # The server's history at the mark (a restored or emptied database may reuse its numbers).
+    history = f"{(await get_state(rt)).epoch}:{await change_tag(rt, state.mark)}"
     while state.table < len(tables):
         table = registry.get(tables[state.table])
         assert table is not None
-        new_ids = set(await table.ids_in_scope(rt, actor))
-        if state.kind == "delta" and old is not None:
-            old_ids = set(await table.ids_in_scope(rt, old))
-            items = [(i, False) for i in new_ids - old_ids] + [(i, True) for i in old_ids - new_ids]
-        else:
-            items = [(i, False) for i in new_ids]
-        items = sorted(item for item in items if item[0] > state.after)
+        key = (history, state.kind, state.new, state.old, state.mark, tables[state.table])
+        listed = _listed.get(key)
+        if listed is None:
+            new_ids = set(await table.ids_in_scope(rt, actor))
+            if state.kind == "delta" and old is not None:
+                old_ids = set(await table.ids_in_scope(rt, old))
+                listed = sorted(
+                    [(i, False) for i in new_ids - old_ids] + [(i, True) for i in old_ids - new_ids]
+                )
+            else:
+                listed = sorted((i, False) for i in new_ids)
+            _remember(key, listed)
+        items = listed[bisect.bisect_right(listed, (state.after, True)) :] if state.after else listed
         for start_at in range(0, len(items), LOAD_CHUNK):
             chunk = items[start_at : start_at + LOAD_CHUNK]
             rows = await load_rows(rt, table, [i for i, removed in chunk if not removed])

@@ -17,6 +17,7 @@ from backend.core.changes.tables import ChangeArea, ChangeLog
 from backend.runtime import Runtime
 
 Op = Literal["upsert", "delete"]
+BULK = 20  # from this many changes on, rows are written with one prepared statement
 T = TypeVar("T")
 
 
@@ -64,19 +65,30 @@ async def record_changes(rt: Runtime, changes: Sequence[Change], actor_id: uuid.
     if collector is not None:
         collector.extend(zip(seqs, changes, strict=True))
     now = rt.clock.now()
-    logs = [
-        ChangeLog(seq=seq, table_name=c.table, row_id=c.row_id, op=c.op, actor_id=actor_id, at=now)
-        for seq, c in zip(seqs, changes, strict=True)
-    ]
-    areas = [
-        ChangeArea(seq=seq, area_path=path)
-        for seq, c in zip(seqs, changes, strict=True)
-        for path in sorted(set(c.area_paths))
-    ]
-    for chunk in _chunks(logs, 500):
-        await ChangeLog.insert(*chunk)
-    for chunk in _chunks(areas, 500):
-        await ChangeArea.insert(*chunk)
+    if len(changes) < BULK:
+        logs = [
+            ChangeLog(seq=seq, table_name=c.table, row_id=c.row_id, op=c.op, actor_id=actor_id, at=now)
+            for seq, c in zip(seqs, changes, strict=True)
+        ]
+        areas = [
+            ChangeArea(seq=seq, area_path=path)
+            for seq, c in zip(seqs, changes, strict=True)
+            for path in sorted(set(c.area_paths))
+        ]
+        await ChangeLog.insert(*logs)
+        await ChangeArea.insert(*areas)
+        return seqs
+    # Thousands at once (a bulk import, a phone's days of records): one prepared statement each.
+    await rt.db.insert_many(
+        "change_log",
+        ("seq", "table_name", "row_id", "op", "actor_id", "at"),
+        [(seq, c.table, c.row_id, c.op, actor_id, now) for seq, c in zip(seqs, changes, strict=True)],
+    )
+    await rt.db.insert_many(
+        "change_area",
+        ("seq", "area_path"),
+        [(seq, path) for seq, c in zip(seqs, changes, strict=True) for path in sorted(set(c.area_paths))],
+    )
     return seqs
 
 
@@ -91,11 +103,6 @@ async def record_change(
 ) -> int:
     change = Change(table=table, row_id=row_id, op=op, area_paths=tuple(area_paths))
     return (await record_changes(rt, [change], actor_id))[0]
-
-
-def _chunks(items: list[T], size: int) -> Iterator[list[T]]:
-    for start in range(0, len(items), size):
-        yield items[start : start + size]
 
 
 async def changes_since(rt: Runtime, after: int, limit: int = 1000) -> list[dict[str, object]]:

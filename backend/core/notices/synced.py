@@ -11,6 +11,7 @@ attachments merge as sets (nobody's added village is dropped)."""
 
 from __future__ import annotations
 
+import json
 import uuid
 from collections.abc import Sequence
 from datetime import datetime
@@ -20,7 +21,6 @@ import msgspec
 
 from backend.core.accounts.permissions import Actor, Permission, within
 from backend.core.areas import services as areas
-from backend.core.audit.tables import AuditEntry
 from backend.core.categories import services as categories
 from backend.core.changes.services import Change, record_changes
 from backend.core.notices import services as notices
@@ -32,6 +32,39 @@ from backend.runtime import Runtime
 from backend.sync import Context, Field, Registry, Row, RowChanged, SyncedTable, scope_condition, wire_value
 
 TABLE = "notice"
+NOTICE_COLUMNS = (
+    "id",
+    "thread_id",
+    "version",
+    "references_id",
+    "msg_type",
+    "status",
+    "category",
+    "priority",
+    "owner_area",
+    "owner_path",
+    "texts",
+    "attachments",
+    "valid_from",
+    "valid_until",
+    "created_by",
+    "end_reason",
+    "row_version",
+    "created_at",
+    "updated_at",
+)
+AUDIT_COLUMNS = (
+    "at",
+    "actor_id",
+    "actor_role",
+    "actor_area",
+    "action",
+    "target_type",
+    "target_id",
+    "client_addr",
+    "request_id",
+    "details",
+)
 T = TypeVar("T")
 PIPELINE = ("draft", "submitted", "approved", "published")
 PRIORITIES = ("normal", "priority", "emergency")
@@ -238,32 +271,44 @@ async def create_rows(
         return
     now = ctx.rt.clock.now()
     actor = ctx.actor
-    notice_rows = [
-        Notice(
-            id=notice_id,
-            thread_id=notice_id,
-            version=1,
-            msg_type="alert",
-            status="draft",
-            owner_area=owner[0],
-            owner_path=owner[1],
-            created_by=actor.account_id,
-            row_version=1,
-            created_at=now,
-            updated_at=now,
-            **columns,
-        )
-        for notice_id, columns, owner, _, _ in rows
-    ]
-    target_rows = [
-        NoticeTarget(notice=notice_id, area_code=code, area_path=path)
-        for notice_id, _, _, targets, _ in rows
-        for code, path in sorted(targets.items())
-    ]
-    for start in range(0, len(notice_rows), 500):
-        await Notice.insert(*notice_rows[start : start + 500])
-    for start in range(0, len(target_rows), 500):
-        await NoticeTarget.insert(*target_rows[start : start + 500])
+    # One prepared statement per table (a phone back online may bring hundreds of drafts).
+    await ctx.rt.db.insert_many(
+        "notice",
+        NOTICE_COLUMNS,
+        [
+            (
+                notice_id,
+                notice_id,
+                1,
+                None,
+                "alert",
+                "draft",
+                columns["category"],
+                columns["priority"],
+                owner[0],
+                owner[1],
+                json.dumps(columns["texts"], ensure_ascii=False),
+                json.dumps(columns["attachments"], ensure_ascii=False),
+                columns["valid_from"],
+                columns["valid_until"],
+                actor.account_id,
+                "",
+                1,
+                now,
+                now,
+            )
+            for notice_id, columns, owner, _, _ in rows
+        ],
+    )
+    await ctx.rt.db.insert_many(
+        "notice_target",
+        ("notice", "area_code", "area_path"),
+        [
+            (notice_id, code, path)
+            for notice_id, _, _, targets, _ in rows
+            for code, path in sorted(targets.items())
+        ],
+    )
     await record_changes(
         ctx.rt,
         [
@@ -275,27 +320,27 @@ async def create_rows(
     entries = []
     for notice_id, columns, owner, targets, seq in rows:
         grant = actor.grant_for(Permission.NOTICE_CREATE, owner[1])
+        details = {
+            "priority": columns["priority"],
+            "targets": sorted(targets),
+            **ctx.audit_details,
+            "seq": seq,
+        }
         entries.append(
-            AuditEntry(
-                at=now,
-                actor_id=actor.account_id,
-                actor_role=grant.role.value if grant else actor.kind,
-                actor_area=grant.area_code if grant else "",
-                action="notice.create",
-                target_type=TABLE,
-                target_id=str(notice_id),
-                client_addr=actor.client_addr,
-                request_id=actor.request_id,
-                details={
-                    "priority": columns["priority"],
-                    "targets": sorted(targets),
-                    **ctx.audit_details,
-                    "seq": seq,
-                },
+            (
+                now,
+                actor.account_id,
+                grant.role.value if grant else actor.kind,
+                grant.area_code if grant else "",
+                "notice.create",
+                TABLE,
+                str(notice_id),
+                actor.client_addr or "",
+                actor.request_id or "",
+                json.dumps(details, ensure_ascii=False),
             )
         )
-    for start in range(0, len(entries), 500):
-        await AuditEntry.insert(*entries[start : start + 500])
+    await ctx.rt.db.insert_many("audit_entry", AUDIT_COLUMNS, entries)
 
 
 async def update(ctx: Context, row: Row, values: dict[str, Any]) -> None:
