@@ -27,7 +27,7 @@ from backend.sync.registry import Registry
 from backend.sync.schemas import ChangeOut
 from backend.sync.state import change_tag, get_state, high_water
 
-LOAD_CHUNK = 200
+LOAD_CHUNK = 64  # rows loaded at a time; a 64 KB page holds about a hundred notices
 
 
 @dataclass
