@@ -53,6 +53,8 @@ from backend.core.notices import flows as notice_flows
 from backend.core.notices.controllers import NoticeController
 from backend.core.outbox.services import OutboxWorker
 from backend.deps import DEPENDENCIES
+from backend.devices.proof import mqtt_handlers as proof_mqtt
+from backend.devices.proof.controllers import DeviceProofController, NoticeDeviceController
 from backend.lib import migrations
 from backend.lib.db import Database
 from backend.lib.errors import DomainError
@@ -160,6 +162,8 @@ def create_app(settings: Settings, overrides: Overrides | None = None) -> Litest
                 tts=overrides.tts,
             )
             app.state.rt = rt
+            for topic_filter, handler in proof_mqtt.handlers(rt):
+                bus.subscribe(topic_filter, handler)
             app.state.broker = broker
             app.state.login_limiter = RateLimiter(settings.login_rate_per_minute)
             await categories.seed_defaults(rt)
@@ -252,6 +256,8 @@ def create_app(settings: Settings, overrides: Overrides | None = None) -> Litest
             ReportController,
             SyncController,
             BlobController,
+            DeviceProofController,
+            NoticeDeviceController,
             console_router,
         ],
         dependencies=DEPENDENCIES,
@@ -281,7 +287,11 @@ def openapi_config() -> OpenAPIConfig:
         description="Hệ thống thông tin nguồn cấp tỉnh — provincial source-information system for grassroots information.",
         path="/schema",
         components=Components(
-            security_schemes={"bearer": SecurityScheme(type="http", scheme="bearer", bearer_format="JWT")}
+            security_schemes={
+                "bearer": SecurityScheme(type="http", scheme="bearer", bearer_format="JWT"),
+                # A device's own credentials: its id as user name and its issued password.
+                "deviceBasic": SecurityScheme(type="http", scheme="basic"),
+            }
         ),
         security=[{"bearer": []}],
         use_handler_docstrings=True,

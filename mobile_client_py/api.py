@@ -31,8 +31,11 @@ class KengClient:
         self.account_id: uuid.UUID | None = None
 
     async def login(self, username: str, password: str) -> None:
-        self._store(await self._call("POST", "/api/v1/auth/login", json={"username": username, "password": password},
-                                     auth=False))
+        self._store(
+            await self._call(
+                "POST", "/api/v1/auth/login", json={"username": username, "password": password}, auth=False
+            )
+        )
 
     async def register_citizen(self, device_id: str, phone: str | None = None) -> None:
         body: dict[str, Any] = {"device_id": device_id}
@@ -43,8 +46,11 @@ class KengClient:
     async def refresh(self) -> None:
         if not self.refresh_token:
             raise ApiError(401, "no_refresh_token", "Chưa đăng nhập.")
-        self._store(await self._call("POST", "/api/v1/auth/refresh", json={"refresh_token": self.refresh_token},
-                                     auth=False))
+        self._store(
+            await self._call(
+                "POST", "/api/v1/auth/refresh", json={"refresh_token": self.refresh_token}, auth=False
+            )
+        )
 
     async def me(self) -> dict[str, Any]:
         return await self._call("GET", "/api/v1/auth/me")
@@ -66,7 +72,9 @@ class KengClient:
                 return items
             params["cursor"] = page["next_cursor"]
 
-    async def step(self, notice_id: str, action: str, reason: str = "", row_version: int | None = None) -> dict[str, Any]:
+    async def step(
+        self, notice_id: str, action: str, reason: str = "", row_version: int | None = None
+    ) -> dict[str, Any]:
         """submit, approve, return, publish, emergency-publish or withdraw."""
         body: dict[str, Any] = {"reason": reason}
         if row_version is not None:
@@ -78,7 +86,9 @@ class KengClient:
         self.refresh_token = pair["refresh_token"]
         self.account_id = uuid.UUID(pair["account_id"])
 
-    async def _call(self, method: str, path: str, *, auth: bool = True, retried: bool = False, **kwargs: Any) -> Any:
+    async def _call(
+        self, method: str, path: str, *, auth: bool = True, retried: bool = False, **kwargs: Any
+    ) -> Any:
         headers = {"Authorization": f"Bearer {self.access_token}"} if auth and self.access_token else {}
         response = await self.http.request(method, path, headers=headers, **kwargs)
         if response.status_code == 401 and auth and self.refresh_token and not retried:
