@@ -172,7 +172,7 @@ async def test_devices_verify_ack_play_prove_and_refuse_a_tampered_manifest(brok
     # The retained emergency reaches a device that connects later, verified the same way.
     clock.set(START + timedelta(minutes=1))
     late = Fleet(
-        [Identity(str(uuid.uuid4()), "pw", "receiver", "/VN/38/", None)],
+        [Identity(str(uuid.uuid4()), "pw", "receiver", "/VN/38/38001/38001-02/", None)],
         broker.host,
         broker.port,
         root,
@@ -181,5 +181,6 @@ async def test_devices_verify_ack_play_prove_and_refuse_a_tampered_manifest(brok
     )
     await late.start()
     await late.wait_for(lambda d: bool(d.stats.rejected or d.stats.received))
-    assert late.devices[0].stats.rejected == ["bad_signature"]  # the forged one is what is retained now
+    # The forged one is what is retained now (amqtt may deliver it once per matching subscription).
+    assert set(late.devices[0].stats.rejected) == {"bad_signature"}
     await late.stop()
