@@ -53,6 +53,7 @@ from backend.core.notices import flows as notice_flows
 from backend.core.notices.controllers import NoticeController
 from backend.core.outbox.services import OutboxWorker
 from backend.deps import DEPENDENCIES
+from backend.devices.controllers import DeviceController
 from backend.devices.proof import mqtt_handlers as proof_mqtt
 from backend.devices.proof.controllers import DeviceProofController, NoticeDeviceController
 from backend.lib import migrations
@@ -256,6 +257,7 @@ def create_app(settings: Settings, overrides: Overrides | None = None) -> Litest
             ReportController,
             SyncController,
             BlobController,
+            DeviceController,
             DeviceProofController,
             NoticeDeviceController,
             console_router,

@@ -28,6 +28,15 @@ from backend.core.changes.tables import ChangeArea, ChangeCounter, ChangeLog
 from backend.core.notices.tables import Notice, NoticeTarget
 from backend.core.outbox.tables import OutboxMessage
 from backend.devices.proof.tables import ManifestAck
+from backend.devices.tables import (
+    Device,
+    DeviceAlarm,
+    DeviceClaim,
+    DeviceCommand,
+    DeviceCredential,
+    DeviceStateChange,
+    StaffNotification,
+)
 from backend.officials.console.tables import ConsoleSession
 from backend.officials.feedback.tables import (
     AnswerTemplate,
@@ -111,5 +120,12 @@ ALL_TABLES: list[type[Table]] = [
     UpstreamReport,
     DownstreamSystem,
     DownstreamReport,
+    Device,
+    DeviceCredential,
+    DeviceClaim,
+    DeviceStateChange,
+    DeviceAlarm,
+    DeviceCommand,
+    StaffNotification,
     ManifestAck,
 ]

@@ -12,6 +12,7 @@ import uuid
 from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 from urllib.parse import urlparse, urlunparse
 
 import asyncpg
@@ -49,6 +50,10 @@ if PG_URL or MQTT_URL:
     BACKENDS.append(Backend("postgres+mosquitto", "postgres", MQTT_URL))
 
 
+# What the migrations wrote into the session's PostgreSQL database, table by table.
+_PG_SEED: dict[str, tuple[list[str], list[tuple[Any, ...]]]] = {}
+
+
 def _with_db(url: str, name: str) -> str:
     parsed = urlparse(url)
     return urlunparse(parsed._replace(path=f"/{name}"))
@@ -75,6 +80,15 @@ def pg_session_url() -> Iterator[str | None]:
     async def prepare() -> None:
         async with Database(url).session(ALL_TABLES) as db:
             await migrations.migrate(db)
+        conn = await asyncpg.connect(url)
+        try:
+            for table in ALL_TABLES:
+                name = table._meta.tablename
+                rows = await conn.fetch(f'SELECT * FROM "{name}"')
+                if rows:
+                    _PG_SEED[name] = (list(rows[0].keys()), [tuple(r.values()) for r in rows])
+        finally:
+            await conn.close()
 
     asyncio.run(prepare())
     yield url
@@ -96,11 +110,15 @@ async def database_url(backend: Backend, tmp_path: Path, pg_session_url: str | N
 
 
 async def empty_postgres(url: str) -> None:
+    """Back to the freshly migrated database: every table emptied, then what the migrations seeded
+    (holidays, deadline defaults, counters) put back, so PostgreSQL tests see what SQLite tests see."""
     tables = ", ".join(f'"{t._meta.tablename}"' for t in ALL_TABLES)
     conn = await asyncpg.connect(url)
     try:
-        await conn.execute(f"TRUNCATE {tables} RESTART IDENTITY CASCADE")
-        await conn.execute('INSERT INTO "change_counter" ("id", "value") VALUES (1, 0)')
+        async with conn.transaction():
+            await conn.execute(f"TRUNCATE {tables} RESTART IDENTITY CASCADE")
+            for name, (columns, records) in _PG_SEED.items():
+                await conn.copy_records_to_table(name, records=records, columns=columns)
     finally:
         await conn.close()
 

@@ -7,7 +7,10 @@ times ``interval_s`` apart (boards show the slide meanwhile) and revert by thems
 Its ``notices`` name the notice version — the same one the CAP message of the publication names —
 so devices acknowledge exactly that version. An update re-issues the thread's manifest with a
 higher version; a withdrawal or cancellation issues a signed end manifest (``ended``), then clears
-the retained message."""
+the retained message. An update that drops an area publishes its new version on the dropped area's
+topic too, then clears it there: a device holding a version of the thread receives a newer signed
+one that does not name any area on its path, and stops — the same rule as an ended manifest, with
+nothing unsigned to trust."""
 
 from __future__ import annotations
 
@@ -132,7 +135,9 @@ async def start(rt: Runtime, notice_id: uuid.UUID) -> store.Issued | None:
         dropped = sorted(set(json_column(previous["area_codes"], [])) - set(codes)) if previous else []
         await _publish(rt, codes, notice.thread_id, issued.envelope, clear=False)
         if dropped:
-            await _publish(rt, dropped, notice.thread_id, b"", clear=False)
+            # Devices there still hold the older version: they get the new signed one, which no
+            # longer names their area (so it ended for them), then the retained copy is cleared.
+            await _publish(rt, dropped, notice.thread_id, issued.envelope, clear=True)
         await store.mark_published(rt, issued.id)
     return issued
 

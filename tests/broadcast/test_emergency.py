@@ -109,3 +109,56 @@ async def test_emergency_plays_everywhere_it_targets_and_ends_signed(
         None,
         b"",
     )
+
+
+async def test_an_update_dropping_an_area_reaches_it_signed_then_clears_it(
+    client, factory, app_rt, settings, clock
+):
+    await factory.tree()
+    leader, _ = await station(client, factory)
+    first = await publish(
+        client,
+        leader,
+        emergency=True,
+        priority="emergency",
+        category="disaster",
+        target_areas=["38001-01", "38001-02"],
+    )
+    await drain(client)
+    topics = Topics.for_settings(settings)
+    dropped_topic = topics.area_emergency("38001-02", first["thread_id"])
+    broker = client.app.state.broker
+    address = BrokerAddress.parse(broker.url if broker is not None else settings.mqtt_url)
+    async with aiomqtt.Client(address.host, address.port, identifier=f"dev-{uuid.uuid4().hex[:8]}") as device:
+        await device.subscribe(dropped_topic, qos=1)
+        got: list[bytes] = []
+        async with asyncio.timeout(5):
+            async for message in device.messages:  # the retained version 1
+                got.append(bytes(message.payload or b""))
+                break
+        r = await client.post(
+            f"/api/v1/notices/{first['id']}/versions",
+            json={"msg_type": "update", "target_areas": ["38001-01"], "reason": "nước đã rút ở thôn Đoài"},
+            headers=leader.headers,
+        )
+        assert r.status_code == 201, r.text
+        update = r.json()
+        r = await client.post(
+            f"/api/v1/notices/{update['id']}/emergency-publish", json={}, headers=leader.headers
+        )
+        assert r.status_code in (200, 201), r.text
+        await drain(client)
+        async with asyncio.timeout(5):
+            async for message in device.messages:  # the new version, then the cleared retained copy
+                got.append(bytes(message.payload or b""))
+                if len(got) == 3:
+                    break
+    v = await verifier(client)
+    old, new = v.verify(got[0], clock.now()), v.verify(got[1], clock.now())
+    assert old.area_codes == ["38001-01", "38001-02"] and new.version > old.version
+    assert new.area_codes == ["38001-01"] and new.scope == old.scope
+    assert new.notices[0]["id"] == update["id"] and got[2] == b""
+    assert await retained(client, settings, dropped_topic, wait=1.0) in (None, b"")
+    kept = await retained(client, settings, topics.area_emergency("38001-01", first["thread_id"]))
+    assert v.verify(kept, clock.now()).version == new.version
+    assert await broadcast.active_emergencies(app_rt, ["VN", "38", "38001", "38001-02"]) == []

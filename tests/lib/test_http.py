@@ -129,6 +129,9 @@ async def test_every_private_endpoint_requires_a_token(client, method, path, ope
         .replace("{code}", "38")
         .replace("{conflict_id}", "00000000-0000-0000-0000-000000000000")
         .replace("{sha256}", "0" * 64)
+        .replace("{device_id}", "00000000-0000-0000-0000-000000000000")
+        .replace("{alarm_id}", "00000000-0000-0000-0000-000000000000")
+        .replace("{command_id}", "00000000-0000-0000-0000-000000000000")
     )
     response = await client.request(method, concrete, json={} if method in {"POST", "PUT", "PATCH"} else None)
     assert response.status_code == 401, f"{method} {path} answered {response.status_code} without a token"

@@ -45,6 +45,9 @@ class Permission(StrEnum):
     STATION_MANAGE = "station.manage"
     SCHEDULE_EDIT = "schedule.edit"
     BROADCAST_LOG = "broadcast.log"
+    DEVICE_READ = "device.read"
+    DEVICE_COMMAND = "device.command"
+    DEVICE_MANAGE = "device.manage"
 
 
 _AUTHOR = {
@@ -62,6 +65,10 @@ _APPROVER = {
     Permission.NOTICE_EMERGENCY_PUBLISH,
 }
 _BROADCASTER = {Permission.STATION_MANAGE, Permission.SCHEDULE_EDIT, Permission.BROADCAST_LOG}
+# Commune staff watch their commune's devices and command them (play, stop, volume); registering,
+# provisioning and revoking devices is for the commune leader, the province and admins.
+_DEVICE_WATCHER = {Permission.DEVICE_READ, Permission.DEVICE_COMMAND}
+_DEVICE_KEEPER = {*_DEVICE_WATCHER, Permission.DEVICE_MANAGE}
 
 ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
     Role.CITIZEN: frozenset(),
@@ -71,19 +78,26 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
     # Commune staff keep the station's week schedule, programme and broadcast log; its rules and
     # groups are set by the commune leader or the province.
     Role.COMMUNE_OFFICIAL: frozenset(
-        {*_AUTHOR, Permission.FEEDBACK_HANDLE, Permission.SCHEDULE_EDIT, Permission.BROADCAST_LOG}
+        {
+            *_AUTHOR,
+            *_DEVICE_WATCHER,
+            Permission.FEEDBACK_HANDLE,
+            Permission.SCHEDULE_EDIT,
+            Permission.BROADCAST_LOG,
+        }
     ),
     Role.PROVINCE_EDITOR: frozenset(_AUTHOR),
     Role.COMMUNE_LEADER: frozenset(
         {
             *_APPROVER,
             *_BROADCASTER,
+            *_DEVICE_KEEPER,
             Permission.FEEDBACK_HANDLE,
             Permission.FEEDBACK_MODERATE,
             Permission.FEEDBACK_IDENTITY,
         }
     ),
-    Role.PROVINCE_APPROVER: frozenset({*_APPROVER, *_BROADCASTER}),
+    Role.PROVINCE_APPROVER: frozenset({*_APPROVER, *_BROADCASTER, *_DEVICE_KEEPER}),
     Role.FEEDBACK_HANDLER: frozenset(
         {
             Permission.NOTICE_READ,
@@ -101,6 +115,7 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
             Permission.AREA_MANAGE,
             Permission.FEEDBACK_CONFIGURE,
             Permission.STATION_MANAGE,
+            *_DEVICE_KEEPER,
         }
     ),
 }

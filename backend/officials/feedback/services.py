@@ -20,7 +20,7 @@ from backend.lib.db import json_column
 from backend.lib.errors import BadRequest, NotFound, ValidationFailed
 from backend.lib.i18n import fold
 from backend.lib.paging import decode_cursor, encode_cursor
-from backend.officials.feedback import duplicates, flows, timing
+from backend.officials.feedback import duplicates, flows, search, timing
 from backend.officials.feedback.schemas import (
     DuplicateOut,
     HandlingOut,
@@ -138,8 +138,7 @@ async def queue(rt: Runtime, actor: Actor, flt: QueueFilter) -> QueuePage:
         where.append(H.created_at >= flt.since)
     if flt.until:
         where.append(H.created_at < flt.until)
-    for word in fold(flt.q or "").split():
-        where.append(H.search.like(f"%{word.replace('%', '').replace('_', '')}%"))
+    words = [w for w in (word.replace("%", "").replace("_", "") for word in fold(flt.q or "").split()) if w]
     column, ascending = _SORTS[flt.sort]
     if flt.cursor:
         key = decode_cursor(flt.cursor)
@@ -151,24 +150,9 @@ async def queue(rt: Runtime, actor: Actor, flt: QueueFilter) -> QueuePage:
             raise BadRequest(
                 "bad_cursor", details={"field": "cursor", "reason": "not a cursor from this API"}
             ) from exc
-        if ascending:
-            where.append((column > value) | ((column == value) & (H.id > last)))
-        else:
-            where.append((column < value) | ((column == value) & (H.id < last)))
-    query = H.select(
-        *H.all_columns(),
-        H.feedback.token,
-        H.feedback.status,
-        H.feedback.area_code,
-        H.feedback.text,
-    )
-    for clause in where:
-        query = query.where(clause)
-    rows = (
-        await query.order_by(column, ascending=ascending)
-        .order_by(H.id, ascending=ascending)
-        .limit(flt.limit + 1)
-    )
+        where += search.after(column, ascending, value, last)
+    columns = (*H.all_columns(), H.feedback.token, H.feedback.status, H.feedback.area_code, H.feedback.text)
+    rows = await search.read(rt.db.dialect, columns, where, words, column, ascending, flt.limit + 1)
     page = rows[: flt.limit]
     names = await _unit_names({r["unit"] for r in page})
     items = [

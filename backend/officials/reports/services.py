@@ -3,13 +3,11 @@
 Everything is recomputed from the tables on each request (no cache to drift): feedback from
 ``feedback_handling`` (effective area path, creation time, deadlines) joined to its report (status,
 rating) and the report's history (first public answer); notices from ``notice`` / ``notice_target``;
-channels from the outbox rows a publication wrote; push from ``push_delivery``. Counting that both
-SQLite and PostgreSQL do alike is done with SQL aggregates; medians and calendar months in Vietnam
-time are computed in Python over narrow rows."""
+channels from the outbox rows a publication wrote; push from ``push_delivery``. Counts are SQL
+aggregates (see ``feedback.py`` for the feedback figures); only medians are taken in Python."""
 
 from __future__ import annotations
 
-import statistics
 from collections import defaultdict
 from collections.abc import Iterable
 from datetime import UTC, date, datetime, time, timedelta
@@ -18,8 +16,6 @@ from typing import Any
 from piccolo.query.functions.aggregate import Count
 
 from backend.broadcast import broadcast_notices
-from backend.citizen.feedback.schemas import OPEN_STATES
-from backend.citizen.feedback.tables import FeedbackEvent
 from backend.citizen.push.tables import PushDelivery
 from backend.core.accounts.permissions import Actor, Grant, Permission
 from backend.core.areas.tables import Area
@@ -27,24 +23,19 @@ from backend.core.audit import services as audit
 from backend.core.notices.tables import Notice, NoticeTarget
 from backend.core.outbox.tables import OutboxMessage
 from backend.lib.errors import Forbidden, NotFound, ValidationFailed
-from backend.officials.feedback import timing
 from backend.officials.feedback.deadlines import VN_TZ
-from backend.officials.feedback.tables import FeedbackHandling as H
-from backend.officials.reports import devices
+from backend.officials.reports import devices, feedback
 from backend.officials.reports.schemas import (
-    CategoryFigures,
     CountBy,
     DashboardOut,
     FeedbackCounts,
     FeedbackFigures,
-    MonthFigures,
     NoticeFigures,
     PushFigures,
     YearlyReportOut,
 )
 from backend.runtime import Runtime
 
-ANSWER_KINDS = ("answer", "resolved")
 READERS = (Permission.NOTICE_READ, Permission.FEEDBACK_HANDLE)
 CHUNK = 500
 BROADCAST_CHANNELS = ("mqtt", "eboard")
@@ -137,66 +128,9 @@ async def _audit(rt: Runtime, actor: Actor, grant: Grant, target: str, details: 
 # --- feedback -------------------------------------------------------------------------------------
 
 
-def _counts(rows: list[dict[str, Any]]) -> dict[str, Any]:
-    answered = [r for r in rows if r["first_answer"] is not None]
-    on_time = sum(1 for r in answered if r["first_answer"] <= r["answer_due"])
-    hours = [(r["first_answer"] - r["created_at"]).total_seconds() / 3600 for r in answered]
-    ratings = [r["rating"] for r in rows if r["rating"] is not None]
-    return {
-        "received": len(rows),
-        "answered": len(answered),
-        "answered_on_time": on_time,
-        "answered_late": len(answered) - on_time,
-        "open_now": sum(1 for r in rows if r["status"] in OPEN_STATES),
-        "overdue_now": sum(1 for r in rows if r["overdue"]),
-        "median_hours_to_answer": round(statistics.median(hours), 2) if hours else None,
-        "rating_count": len(ratings),
-        "rating_mean": round(sum(ratings) / len(ratings), 2) if ratings else None,
-    }
-
-
-async def _feedback_rows(path: str, start: datetime, end: datetime, now: datetime) -> list[dict[str, Any]]:
-    rows = await H.select(
-        H.feedback,
-        H.category,
-        H.created_at,
-        H.ack_due,
-        H.answer_due,
-        H.feedback.status.as_alias("status"),
-        H.feedback.rating.as_alias("rating"),
-    ).where(H.path.like(f"{path}%"), H.created_at >= start, H.created_at < end)
-    events = await FeedbackEvent.select(FeedbackEvent.feedback, FeedbackEvent.at).where(
-        FeedbackEvent.kind.is_in(list(ANSWER_KINDS)),
-        FeedbackEvent.public == True,  # noqa: E712 (a SQL comparison)
-        FeedbackEvent.feedback.created_at >= start,
-        FeedbackEvent.feedback.created_at < end,
-    )
-    first: dict[Any, datetime] = {}
-    for event in events:
-        seen = first.get(event["feedback"])
-        if seen is None or event["at"] < seen:
-            first[event["feedback"]] = event["at"]
-    for row in rows:
-        row["first_answer"] = first.get(row["feedback"])
-        status = row["status"]
-        row["overdue"] = status in timing.RUNNING_STATES and (
-            row["answer_due"] < now or (status == "received" and row["ack_due"] < now)
-        )
-        row["month"] = row["created_at"].astimezone(VN_TZ).strftime("%Y-%m")
-    return rows
-
-
 async def feedback_figures(rt: Runtime, path: str, start: datetime, end: datetime) -> FeedbackFigures:
-    rows = await _feedback_rows(path, start, end, rt.clock.now())
-    by_category: dict[str, list[dict[str, Any]]] = defaultdict(list)
-    by_month: dict[str, list[dict[str, Any]]] = defaultdict(list)
-    for row in rows:
-        by_category[row["category"]].append(row)
-        by_month[row["month"]].append(row)
-    return FeedbackFigures(
-        **_counts(rows),
-        by_category=[CategoryFigures(category=c, **_counts(by_category[c])) for c in sorted(by_category)],
-        monthly=[MonthFigures(month=m, **_counts(by_month.get(m, []))) for m in months_between(start, end)],
+    return await feedback.feedback_figures(
+        rt.db, path, start, end, rt.clock.now(), months_between(start, end)
     )
 
 

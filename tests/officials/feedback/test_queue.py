@@ -3,10 +3,29 @@ privacy — reporter identity only for a permitted role, never for anonymous rep
 
 import uuid
 
+import pytest
+
 from backend.core.accounts.permissions import Role
 from backend.core.accounts.tables import Account
+from backend.officials.feedback import search
 from tests.citizen.feedback.helpers import citizen
 from tests.officials.feedback.helpers import URL, staff, submit
+
+
+async def paged(client, user, params: dict) -> list[str]:
+    """Every item id of a queue listing, following ``next_cursor`` page after page."""
+    seen, cursor = [], None
+    for _ in range(100):
+        page = (
+            await client.get(
+                URL, params=params | ({"cursor": cursor} if cursor else {}), headers=user.headers
+            )
+        ).json()
+        seen += [i["id"] for i in page["items"]]
+        cursor = page["next_cursor"]
+        if cursor is None:
+            return seen
+    raise AssertionError("the cursor never ended")
 
 
 async def test_filters_search_and_keyset_pages(client, factory, clock):
@@ -26,20 +45,8 @@ async def test_filters_search_and_keyset_pages(client, factory, clock):
     by_category = (await client.get(URL, params={"category": "local_admin"}, headers=handler.headers)).json()
     assert {i["id"] for i in by_category["items"]} == set(ids)
     assert (await client.get(URL, params={"area": "nowhere"}, headers=handler.headers)).status_code == 422
-    seen, cursor = [], None
-    for _ in range(4):
-        params = {"limit": 2, "sort": "oldest", "category": "local_admin"} | (
-            {"cursor": cursor} if cursor else {}
-        )
-        page = (await client.get(URL, params=params, headers=handler.headers)).json()
-        seen += [i["id"] for i in page["items"]]
-        cursor = page["next_cursor"]
-        if cursor is None:
-            break
-    assert seen == ids
-    wrong = await client.get(
-        URL, params={"cursor": cursor or "eyJ4IjoxfQ", "sort": "due"}, headers=handler.headers
-    )
+    assert await paged(client, handler, {"limit": 2, "sort": "oldest", "category": "local_admin"}) == ids
+    wrong = await client.get(URL, params={"cursor": "eyJ4IjoxfQ", "sort": "due"}, headers=handler.headers)
     assert wrong.status_code == 400
     assert (await client.get(URL, params={"status": "answered"}, headers=handler.headers)).json()[
         "items"
@@ -48,6 +55,24 @@ async def test_filters_search_and_keyset_pages(client, factory, clock):
     assert len(opened) == 6
     citizen_headers, _ = await citizen(client)
     assert (await client.get(URL, headers=citizen_headers)).status_code == 403
+
+
+@pytest.mark.parametrize("window", [1, 3, 4, 100])
+async def test_search_of_several_words_reads_the_window_then_the_index(client, factory, monkeypatch, window):
+    """Whether the matches lie inside the newest-rows window, behind it or on both sides, pages of a
+    search of several words hold exactly the matches, in order, each once."""
+    monkeypatch.setattr(search, "WINDOW", window)
+    await factory.tree()
+    handler = await staff(factory, area="38")
+    made = []
+    for i in range(9):
+        text = f"Đèn chiếu sáng hỏng số {i}" if i % 3 != 1 else f"Ổ gà số {i} trên đường"
+        made.append((await submit(client, text=text), i % 3 != 1))
+    lamps = [rid for rid, lamp in reversed(made) if lamp]  # newest first
+    for limit in (1, 2, 10):
+        assert await paged(client, handler, {"q": "den CHIEU sang", "limit": limit}) == lamps
+    none = await client.get(URL, params={"q": "den khongco"}, headers=handler.headers)
+    assert none.json() == {"items": [], "next_cursor": None}
 
 
 async def test_bulk_assign_is_all_or_nothing(client, factory):
