@@ -54,6 +54,7 @@ from backend.core.notices.controllers import NoticeController
 from backend.core.outbox.services import OutboxWorker
 from backend.deps import DEPENDENCIES
 from backend.devices.controllers import DeviceController
+from backend.devices.player.controllers import BoardPlayerController
 from backend.devices.proof import mqtt_handlers as proof_mqtt
 from backend.devices.proof.controllers import DeviceProofController, NoticeDeviceController
 from backend.lib import migrations
@@ -260,6 +261,7 @@ def create_app(settings: Settings, overrides: Overrides | None = None) -> Litest
             DeviceController,
             DeviceProofController,
             NoticeDeviceController,
+            BoardPlayerController,
             console_router,
         ],
         dependencies=DEPENDENCIES,

@@ -43,7 +43,9 @@ class NoticeDeviceController(Controller):
         summary="Targeted loudspeaker clusters and e-boards of a notice versus those that reported playing it",
         responses=errors(401, 403, 404),
     )
-    async def coverage(self, rt: RuntimeDep, actor: ActorDep, notice_id: FromPath[uuid.UUID]) -> NoticeCoverage:
+    async def coverage(
+        self, rt: RuntimeDep, actor: ActorDep, notice_id: FromPath[uuid.UUID]
+    ) -> NoticeCoverage:
         return await services.notice_coverage(rt, actor, notice_id)
 
     @get(

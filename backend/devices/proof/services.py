@@ -132,7 +132,9 @@ async def _notice(notice_id: uuid.UUID) -> tuple[dict[str, Any], list[str]]:
     return row, [t["area_path"] for t in targets]
 
 
-async def targeted_devices(actor: Actor, area_paths: list[str], kinds: tuple[str, ...]) -> list[dict[str, Any]]:
+async def targeted_devices(
+    actor: Actor, area_paths: list[str], kinds: tuple[str, ...]
+) -> list[dict[str, Any]]:
     """Active devices of ``kinds`` in (or below) ``area_paths`` that ``actor`` may watch."""
     actor.require(Permission.DEVICE_READ)
     scope = actor.scope_paths(Permission.DEVICE_READ)
@@ -142,9 +144,7 @@ async def targeted_devices(actor: Actor, area_paths: list[str], kinds: tuple[str
     for path in area_paths[1:]:
         reach = reach | Device.area_path.like(f"{path}%")
     rows = await (
-        Device.select(
-            Device.id, Device.name, Device.kind, Device.area_code, Device.area_path, Device.state
-        )
+        Device.select(Device.id, Device.name, Device.kind, Device.area_code, Device.area_path, Device.state)
         .where(reach & Device.kind.is_in(list(kinds)) & (Device.status != "retired"))
         .order_by(Device.area_path)
         .order_by(Device.name)
