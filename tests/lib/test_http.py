@@ -47,6 +47,9 @@ PUBLIC_OPERATIONS = {
     # Downstream instances: published notices are public; reports are checked by their signature.
     "federationNotices",
     "federationReport",
+    # The e-board player's script and service worker hold nothing secret (the page and data do).
+    "getBoardPlayerScript",
+    "getBoardServiceWorker",
 }
 
 

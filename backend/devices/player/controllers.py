@@ -69,6 +69,7 @@ class BoardPlayerController(Controller):
         summary="The player's proof of play (idempotent by report_id)",
         responses=errors(400, 401, 403, 422),
         status_code=200,
+        guards=[session.board_first],
     )
     async def proof(
         self, rt: RuntimeDep, request: Request, device_id: FromPath[uuid.UUID], data: JSONBody[ProofBatchIn]

@@ -16,7 +16,9 @@ from datetime import timedelta
 
 from cryptography.exceptions import InvalidSignature
 from litestar import Request
+from litestar.connection import ASGIConnection
 from litestar.datastructures import Cookie
+from litestar.handlers.base import BaseRouteHandler
 
 from backend.devices.access import AuthenticatedDevice, authenticate_device
 from backend.devices.proof.auth import REALM, basic_credentials
@@ -110,3 +112,11 @@ async def board(
     if device.id != device_id or device.kind != "eboard":
         raise Forbidden(details={"device_id": str(device_id)})
     return device, fresh
+
+
+def board_first(connection: ASGIConnection, _: BaseRouteHandler) -> None:
+    """Refuse a request with neither the board's credentials nor its cookie before reading it."""
+    if basic_credentials(connection.headers.get("authorization", "")) is None and not connection.cookies.get(
+        COOKIE
+    ):
+        raise Unauthorized(headers={"WWW-Authenticate": REALM})

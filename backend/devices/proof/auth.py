@@ -8,6 +8,8 @@ import binascii
 import uuid
 
 from litestar import Request
+from litestar.connection import ASGIConnection
+from litestar.handlers.base import BaseRouteHandler
 
 from backend.devices.access import AuthenticatedDevice, authenticate_device
 from backend.lib.errors import Forbidden, Unauthorized
@@ -36,3 +38,9 @@ async def device_from_basic(rt: Runtime, request: Request, device_id: uuid.UUID)
     if device.id != device_id:
         raise Forbidden(details={"device_id": str(device_id)})
     return device
+
+
+def basic_first(connection: ASGIConnection, _: BaseRouteHandler) -> None:
+    """Refuse a request without device credentials before its body is read."""
+    if basic_credentials(connection.headers.get("authorization", "")) is None:
+        raise Unauthorized(headers={"WWW-Authenticate": REALM})

@@ -9,7 +9,7 @@ from litestar.params import FromPath, JSONBody
 
 from backend.deps import ActorDep, RuntimeDep
 from backend.devices.proof import services
-from backend.devices.proof.auth import device_from_basic
+from backend.devices.proof.auth import basic_first, device_from_basic
 from backend.devices.proof.schemas import EmergencyAcks, NoticeCoverage, ProofBatchIn, ProofBatchOut
 from backend.lib.http import errors
 
@@ -25,6 +25,7 @@ class DeviceProofController(Controller):
         summary="A device's proof of play over HTTP (same reports as MQTT; idempotent by report_id)",
         responses=errors(400, 401, 403, 422),
         status_code=200,
+        guards=[basic_first],
     )
     async def proof(
         self, rt: RuntimeDep, request: Request, device_id: FromPath[uuid.UUID], data: JSONBody[ProofBatchIn]
