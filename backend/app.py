@@ -81,6 +81,7 @@ from backend.sync import horizon as sync_horizon
 from backend.sync.blob_controllers import BlobController
 from backend.sync.controllers import SyncController
 from backend.tables import ALL_TABLES
+from backend.training.controllers import TrainingController
 from backend.upstream import pull as upstream_pull
 from backend.upstream import push_reports as upstream_push_reports
 from backend.upstream.controllers import DownstreamController, FederationController, UpstreamController
@@ -258,6 +259,7 @@ def create_app(settings: Settings, overrides: Overrides | None = None) -> Litest
             ReportController,
             SyncController,
             BlobController,
+            TrainingController,
             DeviceController,
             DeviceProofController,
             NoticeDeviceController,

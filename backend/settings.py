@@ -239,6 +239,13 @@ class Settings:
             "Largest file (photo, recorded programme, signature) a phone may upload.",
         ),
     )
+    training_max_bytes: int = field(
+        default=300 * 1024 * 1024,
+        metadata=_meta(
+            "KENG_TRAINING_MAX_BYTES",
+            "Largest file of a training material (document, slides, audio, video) officials download.",
+        ),
+    )
     sms_gateway_url: str = field(
         default="",
         metadata=_meta(

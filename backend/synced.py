@@ -10,6 +10,7 @@ from backend.core.notices import synced as notices
 from backend.officials.feedback import synced as feedback
 from backend.sync import conflicts
 from backend.sync.registry import Registry
+from backend.training import synced as training
 
 
 def build_sync_registry() -> Registry:
@@ -17,5 +18,6 @@ def build_sync_registry() -> Registry:
     areas.register(registry)
     notices.register(registry)
     feedback.register(registry)
+    training.register(registry)
     registry.add(conflicts.synced_table(registry))
     return registry

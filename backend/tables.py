@@ -57,6 +57,12 @@ from backend.sync.tables import (
     SyncScope,
     SyncState,
 )
+from backend.training.tables import (
+    TrainingCompletion,
+    TrainingMaterial,
+    TrainingTopic,
+    TrainingVersion,
+)
 from backend.upstream.tables import (
     DownstreamReport,
     DownstreamSystem,
@@ -120,6 +126,10 @@ ALL_TABLES: list[type[Table]] = [
     UpstreamReport,
     DownstreamSystem,
     DownstreamReport,
+    TrainingTopic,
+    TrainingMaterial,
+    TrainingVersion,
+    TrainingCompletion,
     Device,
     DeviceCredential,
     DeviceClaim,

@@ -146,6 +146,28 @@ MESSAGES: dict[str, dict[str, str]] = {
         "en": "The recording is longer than {minutes} minutes.",
     },
     "error.bad_audio": {"vi": "Tệp âm thanh không dùng được.", "en": "The audio file cannot be used."},
+    "error.training_file_too_large": {
+        "vi": "Tệp tài liệu bồi dưỡng quá lớn (tối đa {max_mb} MB).",
+        "en": "The training file is too large (at most {max_mb} MB).",
+    },
+    "error.training_file_type": {
+        "vi": "Nội dung tệp không phải loại “{kind}” (tài liệu: PDF; bài giảng trình chiếu: PDF, PPTX, ODP; "
+        "âm thanh: MP3, M4A, OGG, AAC, WAV; video: MP4, WebM).",
+        "en": "The file's content is not {kind} (document: PDF; slides: PDF, PPTX, ODP; audio: MP3, M4A, "
+        "OGG, AAC, WAV; video: MP4, WebM).",
+    },
+    "error.training_file_missing": {
+        "vi": "Chưa có tệp với mã băm này; hãy tải tệp lên kho tệp trước.",
+        "en": "No file with this sha256; upload it to the blob store first.",
+    },
+    "error.training_state": {
+        "vi": "Tài liệu bồi dưỡng đang ở trạng thái “{state}”, không thể {action}.",
+        "en": "The training material is {state}; it cannot be {action}.",
+    },
+    "error.training_already_completed": {
+        "vi": "Bạn đã đánh dấu học xong phiên bản này từ trước; lần đánh dấu đầu tiên được giữ nguyên.",
+        "en": "You marked this version as studied before; the first mark stands.",
+    },
     "error.default_group": {
         "vi": "Không thể xóa nhóm mặc định của đài (nhóm phủ toàn xã).",
         "en": "The station's default group (the whole commune) cannot be removed.",
@@ -170,6 +192,13 @@ NOUNS: dict[str, dict[str, str]] = {
     "blob": {"vi": "tệp", "en": "File"},
     "conflict": {"vi": "xung đột", "en": "Conflict"},
     "sync_device": {"vi": "thiết bị đồng bộ", "en": "Sync device"},
+    "training_topic": {"vi": "chủ đề bồi dưỡng", "en": "Training topic"},
+    "training_material": {"vi": "tài liệu bồi dưỡng", "en": "Training material"},
+    "training_version": {"vi": "phiên bản tài liệu bồi dưỡng", "en": "Training material version"},
+    "training_kind.document": {"vi": "tài liệu", "en": "document"},
+    "training_kind.slides": {"vi": "bài giảng trình chiếu", "en": "slide deck"},
+    "training_kind.audio": {"vi": "âm thanh", "en": "audio"},
+    "training_kind.video": {"vi": "video", "en": "video"},
     "sms_subscription": {"vi": "đăng ký nhận tin nhắn SMS", "en": "SMS subscription"},
 }
 

@@ -7,7 +7,8 @@ the same idempotent page. What an upstream change means for local notices:
 
 * an adopted version's **update** is drafted as a local update of the local notice (``new_version``)
   and submitted for approval — or published at once when it is an emergency and
-  ``KENG_UPSTREAM_AUTO_PUBLISH_EMERGENCY`` is on;
+  ``KENG_UPSTREAM_AUTO_PUBLISH_EMERGENCY`` is on; when the local notice is still awaiting approval,
+  it takes the update's content instead and is submitted again;
 * an adopted version's **cancellation** or **withdrawal** withdraws the local notice at once:
   stopping information the source has withdrawn never waits;
 * a new upstream **emergency** is published locally at once when auto-publish is on; anything else
@@ -16,13 +17,14 @@ the same idempotent page. What an upstream change means for local notices:
 Automatic steps act as the upstream link (a system actor with the province approver's rights on
 this province), through the same lifecycle functions as people, so each is audited. A local notice
 is created at most once per upstream version: the version is claimed (``adopting``) before the
-local notice is created, and a crash between the two leaves it visibly ``adopting``, never twice."""
+local notice is created; a crash in between leaves it ``adopting``, and the next pull that sees it
+after a lease finishes or releases it (``_resume``), so it is adopted once, not never and not twice."""
 
 from __future__ import annotations
 
 import logging
 import uuid
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 import msgspec
@@ -35,7 +37,7 @@ from backend.core.audit import services as audit
 from backend.core.categories.tables import Category
 from backend.core.notices import flows
 from backend.core.notices import services as notices
-from backend.core.notices.schemas import ActionIn, NewVersionIn, NoticeIn, NoticeOut, NoticeText
+from backend.core.notices.schemas import ActionIn, NewVersionIn, NoticeIn, NoticeOut, NoticePatch, NoticeText
 from backend.core.notices.tables import Notice
 from backend.lib.db import json_column
 from backend.lib.errors import Conflict, DomainError, NotFound
@@ -55,6 +57,9 @@ PAGE = 200
 MAX_PAGES = 50
 UPSTREAM_ACTOR_ID = uuid.uuid5(uuid.NAMESPACE_URL, "keng:upstream-link")
 FALLBACK_CATEGORY = "policy_law"
+# An adoption claimed longer ago than this and still ``adopting`` was cut off by a crash.
+ADOPT_LEASE = timedelta(minutes=5)
+PENDING = ("draft", "submitted", "approved")  # local states not yet public
 
 
 def client_for(rt: Runtime) -> UpstreamClient:
@@ -98,6 +103,9 @@ async def pull(rt: Runtime, client: UpstreamClient | None = None) -> int:
         return 0
     own = client is None
     client = client or client_for(rt)
+    # Adoptions a crash cut off are finished first; that needs only this database, not the upstream.
+    for row in await UpstreamNotice.select(UpstreamNotice.id).where(UpstreamNotice.adoption == "adopting"):
+        await _follow(rt, row["id"])
     link = await _link(rt)
     cursor = link["cursor"]
     stored = 0
@@ -187,6 +195,9 @@ async def _follow(rt: Runtime, upstream_id: uuid.UUID) -> None:
         if row["status"] == "withdrawn" and row["local_notice_id"] is not None:
             await _withdraw_local(rt, row, "upstream withdrawn")
             return
+        if row["adoption"] == "adopting":
+            await _resume(rt, row)
+            return
         if row["local_notice_id"] is not None or row["adoption"]:
             return
         previous = None
@@ -219,9 +230,13 @@ def _current(row: dict[str, Any], now: datetime) -> bool:
 
 async def _withdraw_local(rt: Runtime, row: dict[str, Any], reason: str) -> None:
     local = await _latest_local(row["local_notice_id"])
-    if local is None or local["status"] not in ("published", "approved"):
+    if local is None or local["status"] not in ("published", "approved", "submitted"):
         return
     actor = link_actor(await _province(rt))
+    if local["status"] == "submitted":
+        # Not public yet: taken out of the approval queue, so nobody approves what the source ended.
+        await flows.return_to_draft(rt, actor, local["id"], ActionIn(reason=reason[:500]))
+        return
     await flows.withdraw(rt, actor, local["id"], ActionIn(reason=reason[:500]))
 
 
@@ -240,9 +255,12 @@ async def _latest_local(local_id: uuid.UUID) -> dict[str, Any] | None:
 
 async def _follow_update(rt: Runtime, row: dict[str, Any], previous: dict[str, Any]) -> None:
     local = await _latest_local(previous["local_notice_id"])
-    if local is None or local["status"] != "published":
-        return  # nothing published locally to update; an approver may adopt the update itself
-    if not await _claim(row["id"]):
+    if local is None or local["status"] not in ("published", *PENDING):
+        return  # the local notice ended: an approver may adopt the update as a notice of its own
+    if not await _claim(row["id"], rt.clock.now()):
+        return
+    if local["status"] in PENDING:
+        await _revise_pending(rt, row, local)
         return
     actor = link_actor(await _province(rt))
     texts = {lang: msgspec.convert(t, NoticeText) for lang, t in json_column(row["texts"]).items()}
@@ -267,13 +285,70 @@ async def _follow_update(rt: Runtime, row: dict[str, Any], previous: dict[str, A
     await _mark(row["id"], "auto" if automatic else "followed", update.id, UPSTREAM_ACTOR_ID, rt.clock.now())
 
 
-async def _claim(upstream_id: uuid.UUID) -> bool:
+async def _revise_pending(rt: Runtime, row: dict[str, Any], local: dict[str, Any]) -> None:
+    """The local notice awaits approval: it takes the update's content and goes back for approval,
+    so an approver never approves text the source has already replaced."""
+    actor = link_actor(await _province(rt))
+    reason = f"upstream update {row['id']}"
+    if local["status"] != "draft":
+        await flows.return_to_draft(rt, actor, local["id"], ActionIn(reason=reason))
+    current = await Notice.select(Notice.row_version).where(Notice.id == local["id"]).first()
+    assert current is not None
+    texts = {lang: msgspec.convert(t, NoticeText) for lang, t in json_column(row["texts"]).items()}
+    await notices.edit(
+        rt,
+        actor,
+        local["id"],
+        NoticePatch(
+            row_version=current["row_version"],
+            category=await _category(row["category"]),
+            priority=row["priority"],
+            texts=texts,
+            valid_until=row["valid_until"] if _current(row, rt.clock.now()) else None,
+        ),
+    )
+    await flows.submit(rt, actor, local["id"], ActionIn(reason=reason))
+    await _mark(row["id"], "followed", local["id"], UPSTREAM_ACTOR_ID, rt.clock.now())
+
+
+async def _claim(upstream_id: uuid.UUID, now: datetime) -> bool:
+    """Take a version for adoption; the claim time tells a crashed adoption from a running one."""
     claimed = await (
-        UpstreamNotice.update({UpstreamNotice.adoption: "adopting"})
+        UpstreamNotice.update({UpstreamNotice.adoption: "adopting", UpstreamNotice.adopted_at: now})
         .where((UpstreamNotice.id == upstream_id) & (UpstreamNotice.adoption == ""))
         .returning(UpstreamNotice.id)
     )
     return bool(claimed)
+
+
+async def _resume(rt: Runtime, row: dict[str, Any]) -> None:
+    """Finish an adoption a crash left ``adopting`` once its claim is older than the lease.
+
+    Without a local notice nothing was created: the version is released and followed afresh (an
+    emergency is adopted again at once when auto-publish is on). With one, the lifecycle step that
+    did not happen is taken by the link: an automatic adoption is published as the emergency it
+    is; a person's adoption is submitted for approval (whether they also asked to publish was not
+    kept, so an approver decides)."""
+    now = rt.clock.now()
+    if row["adopted_at"] is not None and now - row["adopted_at"] < ADOPT_LEASE:
+        return
+    if row["local_notice_id"] is None:
+        await UpstreamNotice.update({UpstreamNotice.adoption: ""}).where(
+            (UpstreamNotice.id == row["id"]) & (UpstreamNotice.adoption == "adopting")
+        )
+        log.warning("upstream notice %s: adoption interrupted before the local notice; released", row["id"])
+        await _follow(rt, row["id"])
+        return
+    local = await _latest_local(row["local_notice_id"])
+    if local is None:
+        return
+    actor = link_actor(await _province(rt))
+    automatic = row["adopted_by"] == UPSTREAM_ACTOR_ID
+    if local["status"] == "draft":
+        step = flows.emergency_publish if automatic else flows.submit
+        await step(rt, actor, local["id"], ActionIn(reason=f"upstream {row['id']}: adoption resumed"))
+    await _mark(row["id"], "auto" if automatic else "adopted", row["local_notice_id"], row["adopted_by"], now)
+    log.warning("upstream notice %s: interrupted adoption resumed", row["id"])
 
 
 async def _mark(
@@ -336,7 +411,7 @@ async def adopt_row(
     rt: Runtime, actor: Actor, row: dict[str, Any], data: AdoptIn, *, automatic: bool
 ) -> NoticeOut:
     """Create the local notice for an upstream version (once), through the lifecycle."""
-    if not await _claim(row["id"]):
+    if not await _claim(row["id"], rt.clock.now()):
         raise Conflict(
             "already_adopted",
             message_key="error.duplicate",

@@ -129,6 +129,7 @@ async def test_every_private_endpoint_requires_a_token(client, method, path, ope
         .replace("{group_id}", "00000000-0000-0000-0000-000000000000")
         .replace("{item_id}", "00000000-0000-0000-0000-000000000000")
         .replace("{upstream_id}", "00000000-0000-0000-0000-000000000000")
+        .replace("{material_id}", "00000000-0000-0000-0000-000000000000")
         .replace("{code}", "38")
         .replace("{conflict_id}", "00000000-0000-0000-0000-000000000000")
         .replace("{sha256}", "0" * 64)

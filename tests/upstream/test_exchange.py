@@ -6,19 +6,29 @@ from __future__ import annotations
 
 import json
 import uuid
+from datetime import timedelta
 from typing import Any
 
 import msgspec
 import pytest
 
+from backend.adapters.clock import FakeClock
 from backend.adapters.upstream import FakeUpstreamClient
 from backend.core.accounts.permissions import Role
+from backend.core.notices import flows
+from backend.core.notices import services as notices
 from backend.core.notices.tables import Notice
 from backend.lib.crypto import public_key_b64, sign_envelope
+from backend.lib.db import json_column
 from backend.settings import Settings
 from backend.upstream import pull
 from backend.upstream.tables import UpstreamNotice
 from tests.factories import later, notice_body
+
+
+@pytest.fixture
+def clock() -> FakeClock:
+    return FakeClock()
 
 
 @pytest.fixture
@@ -171,3 +181,103 @@ async def test_pull_is_idempotent_and_keeps_the_cursor_on_failure(client, factor
         ).content
     )
     assert status["cursor"] == "7" and status["failures"] == 1 and status["notices"] == 1
+
+
+@pytest.mark.parametrize("cut", ["before_local_notice", "before_publication"])
+async def test_an_adoption_cut_off_by_a_crash_is_finished_once_after_the_lease(
+    client, factory, app_rt, clock, monkeypatch, cut
+):
+    await factory.tree()
+    item = _exchange_item(valid_until=(clock.now() + timedelta(days=2)).isoformat())
+    page = {
+        "source": {"sender": "keng@central", "province": "38"},
+        "items": [item],
+        "cursor": "7",
+        "more": False,
+    }
+    fake = FakeUpstreamClient(pages={"0": page, "7": {**page, "items": []}})
+    crash = SystemExit("process killed")  # not an Exception: nothing on the way cleans up
+
+    async def killed(*args: Any, **kwargs: Any) -> Any:
+        raise crash
+
+    target = (notices, "create") if cut == "before_local_notice" else (flows, "emergency_publish")
+    with monkeypatch.context() as patch:
+        patch.setattr(*target, killed)
+        with pytest.raises(SystemExit):
+            await pull(app_rt, fake)
+    row = await UpstreamNotice.select().where(UpstreamNotice.id == uuid.UUID(item["id"])).first()
+    assert row["adoption"] == "adopting"
+    assert (row["local_notice_id"] is None) == (cut == "before_local_notice")
+    # Within the lease the claim may belong to a running adoption: left alone, even by a repeated page.
+    assert await pull(app_rt, fake) == 0
+    assert (await UpstreamNotice.select().where(UpstreamNotice.id == row["id"]).first())[
+        "adoption"
+    ] == "adopting"
+    clock.advance(minutes=6)
+    fake.down = True  # finishing it needs only the local database
+    with pytest.raises(Exception, match="connection refused"):
+        await pull(app_rt, fake)
+    row = await UpstreamNotice.select().where(UpstreamNotice.id == row["id"]).first()
+    assert row["adoption"] == "auto"
+    local = await Notice.select().where(Notice.priority == "emergency")
+    assert len(local) == 1 and local[0]["status"] == "published" and local[0]["id"] == row["local_notice_id"]
+    fake.down = False
+    assert await pull(app_rt, fake) == 0
+    assert await Notice.count().where(Notice.priority == "emergency") == 1
+
+
+async def test_an_update_or_cancel_of_an_adopted_notice_awaiting_approval_revises_it(
+    client, factory, app_rt, clock
+):
+    await factory.tree()
+    approver = await factory.user((Role.PROVINCE_APPROVER, "38"))
+    until = (clock.now() + timedelta(days=2)).isoformat()
+    first = _exchange_item(priority="normal", category="policy_law", valid_until=until, seq=1)
+    source = {"sender": "keng@central", "province": "38"}
+    fake = FakeUpstreamClient(pages={"0": {"source": source, "items": [first], "cursor": "1", "more": False}})
+    await pull(app_rt, fake)
+    adopted = await client.post(
+        f"/api/v1/upstream/notices/{first['id']}/adopt", json={}, headers=approver.headers
+    )
+    assert adopted.status_code in (200, 201), adopted.text
+    local_id = adopted.json()["id"]
+    assert adopted.json()["status"] == "submitted"
+
+    texts = {"vi": {"title": "Lịch tiêm chủng (sửa)", "body": "Đổi sang thứ Bảy.", "summary": ""}}
+    update = _exchange_item(
+        msg_type="update",
+        references_id=first["id"],
+        thread_id=first["thread_id"],
+        version=2,
+        priority="normal",
+        category="policy_law",
+        valid_until=until,
+        texts=texts,
+        seq=2,
+    )
+    fake.pages["1"] = {"source": source, "items": [update], "cursor": "2", "more": False}
+    await pull(app_rt, fake)
+    local = await Notice.select().where(Notice.id == uuid.UUID(local_id)).first()
+    assert (
+        local["status"] == "submitted"
+        and json_column(local["texts"])["vi"]["title"] == "Lịch tiêm chủng (sửa)"
+    )
+    assert await Notice.count() == 1  # revised in place, not a second local notice
+    row = await UpstreamNotice.select().where(UpstreamNotice.id == uuid.UUID(update["id"])).first()
+    assert row["adoption"] == "followed" and str(row["local_notice_id"]) == local_id
+
+    cancel = _exchange_item(
+        msg_type="cancel",
+        references_id=update["id"],
+        thread_id=first["thread_id"],
+        version=3,
+        priority="normal",
+        category="policy_law",
+        valid_until=until,
+        seq=3,
+    )
+    fake.pages["2"] = {"source": source, "items": [cancel], "cursor": "3", "more": False}
+    await pull(app_rt, fake)
+    local = await Notice.select().where(Notice.id == uuid.UUID(local_id)).first()
+    assert local["status"] == "draft"  # out of the approval queue

@@ -45,6 +45,9 @@ class Permission(StrEnum):
     STATION_MANAGE = "station.manage"
     SCHEDULE_EDIT = "schedule.edit"
     BROADCAST_LOG = "broadcast.log"
+    TRAINING_STUDY = "training.study"
+    TRAINING_MANAGE = "training.manage"
+    TRAINING_REPORT = "training.report"
     DEVICE_READ = "device.read"
     DEVICE_COMMAND = "device.command"
     DEVICE_MANAGE = "device.manage"
@@ -65,6 +68,10 @@ _APPROVER = {
     Permission.NOTICE_EMERGENCY_PUBLISH,
 }
 _BROADCASTER = {Permission.STATION_MANAGE, Permission.SCHEDULE_EDIT, Permission.BROADCAST_LOG}
+# Commune officials and leaders study the training library (and count in its coverage report);
+# province staff publish it; leaders and province staff read the coverage of their areas.
+_TRAINEE = {Permission.TRAINING_STUDY}
+_TRAINER = {Permission.TRAINING_MANAGE, Permission.TRAINING_REPORT}
 # Commune staff watch their commune's devices and command them (play, stop, volume); registering,
 # provisioning and revoking devices is for the commune leader, the province and admins.
 _DEVICE_WATCHER = {Permission.DEVICE_READ, Permission.DEVICE_COMMAND}
@@ -80,24 +87,27 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
     Role.COMMUNE_OFFICIAL: frozenset(
         {
             *_AUTHOR,
+            *_TRAINEE,
             *_DEVICE_WATCHER,
             Permission.FEEDBACK_HANDLE,
             Permission.SCHEDULE_EDIT,
             Permission.BROADCAST_LOG,
         }
     ),
-    Role.PROVINCE_EDITOR: frozenset(_AUTHOR),
+    Role.PROVINCE_EDITOR: frozenset({*_AUTHOR, *_TRAINER}),
     Role.COMMUNE_LEADER: frozenset(
         {
             *_APPROVER,
             *_BROADCASTER,
+            *_TRAINEE,
             *_DEVICE_KEEPER,
             Permission.FEEDBACK_HANDLE,
             Permission.FEEDBACK_MODERATE,
             Permission.FEEDBACK_IDENTITY,
+            Permission.TRAINING_REPORT,
         }
     ),
-    Role.PROVINCE_APPROVER: frozenset({*_APPROVER, *_BROADCASTER, *_DEVICE_KEEPER}),
+    Role.PROVINCE_APPROVER: frozenset({*_APPROVER, *_BROADCASTER, *_DEVICE_KEEPER, *_TRAINER}),
     Role.FEEDBACK_HANDLER: frozenset(
         {
             Permission.NOTICE_READ,

@@ -1,0 +1,1 @@
+"""Training library for commune officials: materials by topic and level, versions, completions, coverage."""
