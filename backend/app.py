@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import dataclasses
 import logging
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable
@@ -53,10 +54,18 @@ from backend.core.notices import flows as notice_flows
 from backend.core.notices.controllers import NoticeController
 from backend.core.outbox.services import OutboxWorker
 from backend.deps import DEPENDENCIES
-from backend.devices.controllers import DeviceController
+from backend.devices import mqtt_handlers as device_mqtt
+from backend.devices.broker_guard import DeviceBrokerGuard
+from backend.devices.commands import services as device_commands
+from backend.devices.commands.controllers import DeviceCommandController
+from backend.devices.controllers import DeviceController, ProvisioningController
+from backend.devices.device_api import DeviceApiController
+from backend.devices.health import presence as device_presence
+from backend.devices.health.controllers import DeviceHealthController, StaffNotificationController
 from backend.devices.player.controllers import BoardPlayerController
 from backend.devices.proof import mqtt_handlers as proof_mqtt
 from backend.devices.proof.controllers import DeviceProofController, NoticeDeviceController
+from backend.devices.server_account import server_credentials
 from backend.lib import migrations
 from backend.lib.db import Database
 from backend.lib.errors import DomainError
@@ -93,6 +102,7 @@ EXPIRY_SWEEP_SECONDS = 60
 FEEDBACK_SWEEP_SECONDS = 300
 BROADCAST_REFRESH_SECONDS = 3600
 SYNC_PRUNE_SECONDS = 3600
+DEVICE_SWEEP_SECONDS = 15
 
 
 @dataclass
@@ -145,15 +155,21 @@ def create_app(settings: Settings, overrides: Overrides | None = None) -> Litest
         async with db.session(ALL_TABLES):
             await migrations.migrate(db)
             broker: EmbeddedBroker | None = None
+            guard: DeviceBrokerGuard | None = None
             bus = overrides.bus
             mqtt: MqttBus | None = None
             if bus is None:
+                # Kẻng logs in with its own account (devices with theirs), unless the URL names one.
+                username, password = server_credentials(settings)
                 if settings.mqtt_embedded:
-                    broker = EmbeddedBroker(settings.mqtt_host, settings.mqtt_port)
+                    guard = DeviceBrokerGuard(settings)
+                    broker = EmbeddedBroker(settings.mqtt_host, settings.mqtt_port, guard)
                     await broker.start()
-                    address = BrokerAddress(host=broker.host, port=broker.port)
+                    address = BrokerAddress(broker.host, broker.port, username, password)
                 else:
                     address = BrokerAddress.parse(settings.mqtt_url)
+                    if address.username is None:
+                        address = dataclasses.replace(address, username=username, password=password)
                 mqtt = MqttBus(address, client_id=f"keng-server-{uuid.uuid4().hex[:8]}")
                 bus = mqtt
             rt = Runtime.open(
@@ -168,6 +184,9 @@ def create_app(settings: Settings, overrides: Overrides | None = None) -> Litest
             for topic_filter, handler in proof_mqtt.handlers(rt):
                 bus.subscribe(topic_filter, handler)
             app.state.broker = broker
+            if guard is not None:
+                guard.bind(rt)
+            device_mqtt.register(rt)  # before the bus connects: it subscribes on connect
             app.state.login_limiter = RateLimiter(settings.login_rate_per_minute)
             await categories.seed_defaults(rt)
             if mqtt is not None:
@@ -178,6 +197,7 @@ def create_app(settings: Settings, overrides: Overrides | None = None) -> Litest
             feedback_sweeper: asyncio.Task[None] | None = None
             broadcast_refresher: asyncio.Task[None] | None = None
             sync_pruner: asyncio.Task[None] | None = None
+            device_sweeper: asyncio.Task[None] | None = None
             upstream_tasks: list[asyncio.Task[None]] = []
             if settings.run_workers and settings.upstream_url:
                 upstream_tasks = [
@@ -208,10 +228,21 @@ def create_app(settings: Settings, overrides: Overrides | None = None) -> Litest
                 sync_pruner = asyncio.create_task(
                     _every(SYNC_PRUNE_SECONDS, "sync tombstone horizon", rt, _prune_sync), name="sync-pruner"
                 )
+                device_sweeper = asyncio.create_task(
+                    _every(DEVICE_SWEEP_SECONDS, "device presence and commands", rt, _sweep_devices),
+                    name="device-sweeper",
+                )
             try:
                 yield
             finally:
-                for task in (sweeper, feedback_sweeper, broadcast_refresher, sync_pruner, *upstream_tasks):
+                for task in (
+                    sweeper,
+                    feedback_sweeper,
+                    broadcast_refresher,
+                    sync_pruner,
+                    device_sweeper,
+                    *upstream_tasks,
+                ):
                     if task:
                         task.cancel()
                         with contextlib.suppress(asyncio.CancelledError):
@@ -261,6 +292,11 @@ def create_app(settings: Settings, overrides: Overrides | None = None) -> Litest
             BlobController,
             TrainingController,
             DeviceController,
+            ProvisioningController,
+            DeviceHealthController,
+            DeviceCommandController,
+            DeviceApiController,
+            StaffNotificationController,
             DeviceProofController,
             NoticeDeviceController,
             BoardPlayerController,
@@ -295,8 +331,8 @@ def openapi_config() -> OpenAPIConfig:
         components=Components(
             security_schemes={
                 "bearer": SecurityScheme(type="http", scheme="bearer", bearer_format="JWT"),
-                # A device's own credentials: its id as user name and its issued password.
-                "deviceBasic": SecurityScheme(type="http", scheme="basic"),
+                # Devices: their id and password, as on MQTT (the /api/v1/device endpoints).
+                "device": SecurityScheme(type="http", scheme="basic"),
             }
         ),
         security=[{"bearer": []}],
@@ -311,6 +347,12 @@ async def _expire_notices(rt: Runtime) -> object:
 async def _sweep_feedback(rt: Runtime) -> object:
     result = await feedback_sweep.sweep(rt)
     return result if (result.reminders or result.overdue or result.escalations or result.created) else None
+
+
+async def _sweep_devices(rt: Runtime) -> object:
+    offline = await device_presence.sweep(rt)
+    ended = await device_commands.sweep(rt)
+    return {"offline": offline, "commands_ended": ended} if offline or ended else None
 
 
 async def _prune_sync(rt: Runtime) -> object:

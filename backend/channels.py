@@ -10,6 +10,8 @@ from backend.broadcast.channels import eboard_handler, mqtt_handler
 from backend.citizen.push.channel import PushChannel
 from backend.citizen.sms import SmsChannel
 from backend.core.outbox.services import ChannelHandler
+from backend.devices.channel import devices_handler
+from backend.devices.health.notify import DeviceAlarmChannel
 from backend.settings import Settings
 
 
@@ -19,6 +21,8 @@ def build_channel_handlers(settings: Settings) -> dict[str, ChannelHandler]:
     handlers["push"] = PushChannel(settings)
     handlers["mqtt"] = mqtt_handler
     handlers["eboard"] = eboard_handler
+    handlers["devices"] = devices_handler
+    handlers["devicealarm"] = DeviceAlarmChannel(settings)
     if settings.sms_gateway_url:
         handlers["sms"] = SmsChannel(settings)
     return handlers

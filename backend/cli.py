@@ -108,6 +108,18 @@ def build_parser() -> argparse.ArgumentParser:
     o311.add_argument("name", nargs="?", help="the client's name (create, revoke)")
     _add_common(o311)
 
+    sync = sub.add_parser("sync", help="offline sync: start a new epoch after restoring a backup")
+    sync.add_argument(
+        "action",
+        choices=["new-epoch"],
+        help="new-epoch: every phone replaces its rows with a fresh snapshot and re-sends what was lost",
+    )
+    _add_common(sync)
+
+    from backend.devices import cli as devices_cli
+
+    devices_cli.add_parser(sub, _add_common)
+
     openapi = sub.add_parser("openapi", help="write (or --check) the committed OpenAPI document")
     openapi.add_argument("--check", action="store_true", help="exit 1 if openapi/openapi.json is stale")
     openapi.add_argument("--output", type=Path, default=OPENAPI_PATH)
@@ -267,6 +279,19 @@ def cmd_open311_key(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_devices(args: argparse.Namespace) -> int:
+    from backend.devices import cli as devices_cli
+
+    status = 0
+
+    async def run(rt: Any) -> None:
+        nonlocal status
+        status = await devices_cli.run(rt, args)
+
+    _run_with_runtime(_settings(args), run)
+    return status
+
+
 def openapi_document() -> str:
     from backend.app import create_app
 
@@ -286,6 +311,28 @@ def cmd_openapi(args: argparse.Namespace) -> int:
     args.output.parent.mkdir(parents=True, exist_ok=True)
     args.output.write_text(document, encoding="utf-8")
     print(f"wrote {args.output}")
+    return 0
+
+
+def cmd_sync(args: argparse.Namespace) -> int:
+    async def new_epoch(rt: Any) -> None:
+        from backend.core.accounts.permissions import Actor
+        from backend.core.audit import services as audit
+        from backend.sync.state import get_state, new_epoch
+
+        before = (await get_state(rt)).epoch
+        epoch = await new_epoch(rt)
+        await audit.record(
+            rt,
+            Actor.system("cli"),
+            "sync.new_epoch",
+            target_type="sync",
+            target_id=epoch,
+            details={"previous": before},
+        )
+        print(f"new sync epoch {epoch} (was {before}): phones will reset at their next sync")
+
+    _run_with_runtime(_settings(args), new_epoch)
     return 0
 
 
@@ -327,6 +374,8 @@ COMMANDS: dict[str, Callable[[argparse.Namespace], int]] = {
     "create-admin": cmd_create_admin,
     "keys": cmd_keys,
     "openapi": cmd_openapi,
+    "sync": cmd_sync,
+    "devices": cmd_devices,
     "open311-key": cmd_open311_key,
 }
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import uuid
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
@@ -38,6 +40,9 @@ class Runtime:
     tts: TextToSpeech = field(default_factory=default_tts)
     # The tables officials' phones sync (backend/synced.py lists them).
     sync_tables: Registry = field(default_factory=_sync_tables)
+    # Called with a device id when its credentials were revoked or rotated: the embedded broker
+    # registers here to drop sessions that logged in with a credential no longer live.
+    credential_listeners: list[Callable[[uuid.UUID], Awaitable[None]]] = field(default_factory=list)
 
     @classmethod
     def open(

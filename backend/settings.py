@@ -349,6 +349,54 @@ class Settings:
         ),
     )
 
+    device_claim_hours: int = field(
+        default=72,
+        metadata=_meta("KENG_DEVICE_CLAIM_HOURS", "Hours a device claim code stays valid (it is used once)."),
+    )
+    device_offline_seconds_cluster: int = field(
+        default=180,
+        metadata=_meta(
+            "KENG_DEVICE_OFFLINE_SECONDS_CLUSTER",
+            "Seconds without traffic after which a loudspeaker cluster counts as offline.",
+        ),
+    )
+    device_offline_seconds_eboard: int = field(
+        default=300,
+        metadata=_meta(
+            "KENG_DEVICE_OFFLINE_SECONDS_EBOARD",
+            "Seconds without traffic after which an e-board counts as offline.",
+        ),
+    )
+    device_offline_seconds_receiver: int = field(
+        default=3600,
+        metadata=_meta(
+            "KENG_DEVICE_OFFLINE_SECONDS_RECEIVER",
+            "Seconds without traffic after which a household receiver counts as offline.",
+        ),
+    )
+    device_command_ttl_seconds: int = field(
+        default=3600,
+        metadata=_meta(
+            "KENG_DEVICE_COMMAND_TTL_SECONDS",
+            "Default lifetime of a device command waiting for an offline device (then expired).",
+        ),
+    )
+    device_command_reply_seconds: int = field(
+        default=60,
+        metadata=_meta(
+            "KENG_DEVICE_COMMAND_REPLY_SECONDS",
+            "Seconds a sent command waits for the device's reply before it is timed out.",
+        ),
+    )
+    mqtt_server_username: str = field(
+        default="keng-server",
+        metadata=_meta(
+            "KENG_MQTT_SERVER_USERNAME",
+            "MQTT username of Kẻng itself on the embedded broker and in the exported Mosquitto files; its "
+            "password is kept in <keys dir>/mqtt-server.secret (made on first start).",
+        ),
+    )
+
     @property
     def effective_database_url(self) -> str:
         return self.database_url or f"sqlite:///{(self.data_dir / 'keng.db').as_posix()}"

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
+import logging
 import uuid
 from dataclasses import dataclass
 from typing import Any
@@ -16,6 +17,8 @@ from backend.devices.tables import Device, DeviceCredential
 from backend.devices.topics import DEVICE_PUBLISHED, Topics
 from backend.lib.crypto import DUMMY_PASSWORD_HASH, verify_password
 from backend.runtime import Runtime
+
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -44,6 +47,17 @@ _verified: dict[uuid.UUID, tuple[uuid.UUID, str]] = {}
 def forget(device_id: uuid.UUID) -> None:
     """Drop a device's cached password (its credentials changed)."""
     _verified.pop(device_id, None)
+
+
+async def credentials_revoked(rt: Runtime, device_id: uuid.UUID) -> None:
+    """Tell the listeners (the embedded broker) at once; a failing listener does not undo the
+    revocation, which is already committed and also checked on the device's next request."""
+    forget(device_id)
+    for listener in list(rt.credential_listeners):
+        try:
+            await listener(device_id)
+        except Exception:
+            log.exception("credential listener failed for device %s", device_id)
 
 
 def _digest(password: str) -> str:
@@ -99,3 +113,23 @@ def device_topics_allowed(device: Any, topics: Topics) -> tuple[list[str], list[
     subscribe += [topics.area_emergency_filter(code) for code in area_codes_on_path(device.area_path)]
     publish = [topics.device(device_id, channel) for channel in DEVICE_PUBLISHED]
     return subscribe, publish
+
+
+def filter_within(requested: str, allowed: str) -> bool:
+    """Does every topic the ``requested`` subscription filter can match also match ``allowed``?
+
+    ``a/+/c`` is within ``a/#`` and ``a/+/c``, but ``a/#`` is not within ``a/+/c``: a device may
+    narrow what it was given, never widen it with a wildcard."""
+    req, allow = requested.split("/"), allowed.split("/")
+    for i, level in enumerate(allow):
+        if level == "#":
+            return True
+        if i >= len(req):
+            return False
+        if req[i] == "#":
+            return False
+        if level == "+":
+            continue
+        if req[i] != level:
+            return False
+    return len(req) == len(allow)

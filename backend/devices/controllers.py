@@ -5,19 +5,25 @@ from __future__ import annotations
 import uuid
 from typing import Annotated
 
-from litestar import Controller, get, post
+from litestar import Controller, Request, get, post
 from litestar.params import FromPath, FromQuery, JSONBody, QueryParameter
 
-from backend.deps import ActorDep, RuntimeDep
-from backend.devices import services
+from backend.core.accounts.permissions import Actor
+from backend.deps import ActorDep, ClientDep, RuntimeDep
+from backend.devices import credentials, imports, provisioning, services
 from backend.devices.schemas import (
+    ClaimCode,
+    ClaimIn,
     DeviceCredentials,
+    DeviceImportResult,
     DeviceIn,
     DeviceKind,
     DeviceList,
     DeviceOut,
     PresenceState,
+    RevokeResult,
 )
+from backend.lib.errors import BadRequest
 from backend.lib.http import errors
 
 
@@ -73,4 +79,77 @@ class DeviceController(Controller):
     async def issue_credentials(
         self, rt: RuntimeDep, actor: ActorDep, device_id: FromPath[uuid.UUID]
     ) -> DeviceCredentials:
-        return await services.issue_credentials(rt, actor, device_id)
+        return await credentials.issue_credentials(rt, actor, device_id)
+
+
+class ProvisioningController(Controller):
+    path = "/api/v1/devices"
+    tags = ["devices"]
+
+    @post(
+        "/{device_id:uuid}/claim-code",
+        operation_id="issueDeviceClaimCode",
+        summary="A one-time claim code for a pre-registered device (shown once; earlier codes stop working)",
+        responses=errors(401, 403, 404, 409),
+    )
+    async def claim_code(self, rt: RuntimeDep, actor: ActorDep, device_id: FromPath[uuid.UUID]) -> ClaimCode:
+        return await provisioning.issue_claim_code(rt, actor, device_id)
+
+    @post(
+        "/claim",
+        operation_id="claimDevice",
+        summary="A device trades its claim code and hardware id for its own credentials",
+        responses=errors(400, 403, 409, 429),
+        security=[{}],
+    )
+    async def claim(
+        self, request: Request, rt: RuntimeDep, client: ClientDep, data: JSONBody[ClaimIn]
+    ) -> DeviceCredentials:
+        request.app.state.login_limiter.hit(f"claim:{client.addr}", rt.clock.now())
+        actor = Actor(account_id=None, kind="device", client_addr=client.addr, request_id=client.request_id)
+        return await provisioning.claim(rt, data, actor)
+
+    @post(
+        "/{device_id:uuid}/revoke",
+        operation_id="revokeDeviceCredentials",
+        summary="Revoke every credential of a device now; its broker session is dropped",
+        responses=errors(401, 403, 404),
+        status_code=200,
+    )
+    async def revoke(self, rt: RuntimeDep, actor: ActorDep, device_id: FromPath[uuid.UUID]) -> RevokeResult:
+        count = await provisioning.revoke(rt, actor, device_id)
+        return RevokeResult(
+            device_id=device_id, revoked_credentials=count, status=(await services.load(device_id))["status"]
+        )
+
+    @post(
+        "/{device_id:uuid}/retire",
+        operation_id="retireDevice",
+        summary="Take a device out of service: its credentials are revoked and no new ones can be issued",
+        responses=errors(401, 403, 404),
+        status_code=200,
+    )
+    async def retire(self, rt: RuntimeDep, actor: ActorDep, device_id: FromPath[uuid.UUID]) -> RevokeResult:
+        count = await provisioning.revoke(rt, actor, device_id, retire=True)
+        return RevokeResult(device_id=device_id, revoked_credentials=count, status="retired")
+
+    @post(
+        "/import",
+        operation_id="importDevices",
+        summary="Import devices from CSV, all or nothing, optionally with a claim code for each",
+        responses=errors(400, 401, 403, 422),
+        status_code=200,
+    )
+    async def import_csv(
+        self, request: Request, rt: RuntimeDep, actor: ActorDep, claim_codes: FromQuery[bool] = False
+    ) -> DeviceImportResult:
+        """The body is UTF-8 CSV (``Content-Type: text/csv``) with a header row; columns: kind, area_code,
+        name, hardware_id, group (name or id), latitude, longitude, codecs, screen_width, screen_height,
+        firmware, notes."""
+        try:
+            text = (await request.body()).decode("utf-8")
+        except UnicodeDecodeError as exc:
+            raise BadRequest(
+                "bad_encoding", details={"field": "body", "reason": "CSV must be UTF-8"}
+            ) from exc
+        return await imports.import_csv(rt, actor, text, claim_codes=claim_codes)

@@ -82,3 +82,40 @@ class DeviceCredentials(Schema):
     password: str
     version: int
     mqtt_topic_root: str
+
+
+class ClaimCode(Schema):
+    """A one-time claim code for a pre-registered device, shown this once."""
+
+    device_id: uuid.UUID
+    code: str
+    expires_at: datetime
+
+
+class ClaimIn(Schema):
+    """What a device sends to claim its credentials: the code from its sheet and its hardware id."""
+
+    code: Annotated[str, msgspec.Meta(min_length=4, max_length=32)]
+    hardware_id: HardwareId
+
+
+class RevokeResult(Schema):
+    device_id: uuid.UUID
+    revoked_credentials: int
+    status: DeviceStatus
+
+
+class ImportedDevice(Schema):
+    row: int
+    device_id: uuid.UUID
+    name: str
+    hardware_id: str | None
+    area_code: str
+    group_id: uuid.UUID | None
+    claim_code: str | None = None
+    claim_expires_at: datetime | None = None
+
+
+class DeviceImportResult(Schema):
+    created: int
+    items: list[ImportedDevice]

@@ -9,8 +9,6 @@ are what the broker, the HTTP fallback and the e-board player check against."""
 
 from __future__ import annotations
 
-import asyncio
-import secrets
 import uuid
 from dataclasses import dataclass
 from typing import Any
@@ -21,12 +19,9 @@ from backend.broadcast.tables import Station, StationGroup
 from backend.core.accounts.permissions import Actor, Grant, Permission
 from backend.core.areas.tables import Area
 from backend.core.audit import services as audit
-from backend.devices import access, broker_hash
 from backend.devices.access import AuthenticatedDevice, authenticate_device, device_topics_allowed
-from backend.devices.schemas import Capabilities, DeviceCredentials, DeviceIn, DeviceList, DeviceOut
+from backend.devices.schemas import Capabilities, DeviceIn, DeviceList, DeviceOut
 from backend.devices.tables import Device, DeviceCredential
-from backend.devices.topics import Topics
-from backend.lib.crypto import hash_password
 from backend.lib.db import json_column
 from backend.lib.errors import Conflict, NotFound, ValidationFailed, field_error
 from backend.lib.i18n import nfc
@@ -178,7 +173,7 @@ async def register(rt: Runtime, actor: Actor, data: DeviceIn) -> DeviceOut:
     return await device_out(await load(row.id))
 
 
-def _read_grant(actor: Actor, path: str) -> Grant:
+def read_grant(actor: Actor, path: str) -> Grant:
     actor.require(Permission.DEVICE_READ)
     grant = actor.grant_for(Permission.DEVICE_READ, path)
     if grant is None:  # another area's device does not exist for this account
@@ -188,7 +183,7 @@ def _read_grant(actor: Actor, path: str) -> Grant:
 
 async def get(rt: Runtime, actor: Actor, device_id: uuid.UUID) -> DeviceOut:
     row = await load(device_id)
-    _read_grant(actor, row["area_path"])
+    read_grant(actor, row["area_path"])
     return await device_out(row)
 
 
@@ -239,78 +234,3 @@ async def list_devices(
         items=[to_out(r, versions.get(r["id"])) for r in rows],
         next_cursor=encode_cursor({"id": str(rows[-1]["id"])}) if more and rows else None,
     )
-
-
-# --- credentials ------------------------------------------------------------------------------------
-
-
-def new_password() -> str:
-    return secrets.token_urlsafe(24)
-
-
-async def store_credential(
-    rt: Runtime, device_id: uuid.UUID, created_by: uuid.UUID | None
-) -> tuple[str, int]:
-    """Revoke the device's live credentials and store a new one; inside the caller's transaction."""
-    password = new_password()
-    hashed, for_broker = await asyncio.to_thread(
-        lambda: (hash_password(password), broker_hash.mosquitto_hash(password))
-    )
-    now = rt.clock.now()
-    last = await (
-        DeviceCredential.select(DeviceCredential.version)
-        .where(DeviceCredential.device_id == device_id)
-        .order_by(DeviceCredential.version, ascending=False)
-        .first()
-    )
-    version = (last["version"] if last else 0) + 1
-    await DeviceCredential.update({DeviceCredential.revoked_at: now}).where(
-        (DeviceCredential.device_id == device_id) & DeviceCredential.revoked_at.is_null()
-    )
-    await DeviceCredential.insert(
-        DeviceCredential(
-            id=uuid.uuid4(),
-            device_id=device_id,
-            version=version,
-            password_hash=hashed,
-            broker_hash=for_broker,
-            created_at=now,
-            created_by=created_by,
-        )
-    )
-    await Device.update({Device.status: "active", Device.updated_at: now}).where(
-        (Device.id == device_id) & (Device.status == "pending")
-    )
-    access.forget(device_id)
-    return password, version
-
-
-def credentials_out(rt: Runtime, device_id: uuid.UUID, password: str, version: int) -> DeviceCredentials:
-    return DeviceCredentials(
-        device_id=device_id,
-        username=str(device_id),
-        password=password,
-        version=version,
-        mqtt_topic_root=Topics.for_settings(rt.settings).root,
-    )
-
-
-async def issue_credentials(rt: Runtime, actor: Actor, device_id: uuid.UUID) -> DeviceCredentials:
-    """A new password for the device (the first, or a rotation that revokes the previous one)."""
-    row = await load(device_id)
-    _read_grant(actor, row["area_path"])
-    grant = actor.require(Permission.DEVICE_MANAGE, [row["area_path"]])
-    if row["status"] == "retired":
-        raise Conflict("device_retired", message_key="error.conflict", details={"id": str(device_id)})
-    async with rt.db.transaction():
-        password, version = await store_credential(rt, device_id, actor.account_id)
-        await audit.record(
-            rt,
-            actor,
-            "device.credentials_issue",
-            target_type="device",
-            target_id=str(device_id),
-            grant=grant,
-            details={"version": version},
-        )
-    return credentials_out(rt, device_id, password, version)

@@ -50,6 +50,28 @@ MESSAGES: dict[str, dict[str, str]] = {
     "error.internal": {"vi": "Lỗi hệ thống; đã ghi nhận.", "en": "Internal error; it has been logged."},
     "error.method_not_allowed": {"vi": "Phương thức không được hỗ trợ.", "en": "Method not allowed."},
     "error.duplicate": {"vi": "{what} đã tồn tại.", "en": "{what} already exists."},
+    "device.alarm.offline.title": {"vi": "Mất kết nối: {name}", "en": "Offline: {name}"},
+    "device.alarm.playback_error.title": {"vi": "Lỗi phát: {name}", "en": "Playback failing: {name}"},
+    "device.alarm.manifest_verification_failed.title": {
+        "vi": "Lịch phát bị từ chối: {name}",
+        "en": "Manifest rejected: {name}",
+    },
+    "device.alarm.body": {
+        "vi": "Cụm loa {name} ({area}) không phát được. Vui lòng kiểm tra.",
+        "en": "The loudspeaker cluster {name} ({area}) is not playing. Please check it.",
+    },
+    "error.claim_code_invalid": {
+        "vi": "Mã kích hoạt không đúng, đã dùng hoặc đã hết hạn.",
+        "en": "The claim code is wrong, already used or expired.",
+    },
+    "error.device_retired": {
+        "vi": "Thiết bị đã ngừng sử dụng.",
+        "en": "The device has been retired.",
+    },
+    "error.device_import": {
+        "vi": "Tệp CSV có dòng không hợp lệ; chưa nhập thiết bị nào.",
+        "en": "The CSV has invalid rows; no device was imported.",
+    },
     "error.not_emergency": {
         "vi": "Chỉ bản tin khẩn cấp mới được phê duyệt và phát ngay trong một bước.",
         "en": "Only emergency notices may be approved and published in one step.",

@@ -15,6 +15,7 @@ from backend.adapters.clock import FakeClock
 from backend.adapters.mqtt import BrokerAddress
 from backend.broadcast.cap.tables import CapMessage
 from backend.broadcast.tables import Manifest
+from backend.devices.server_account import server_credentials
 from backend.devices.topics import Topics
 from tests.broadcast.support import drain, publish, station, verifier
 
@@ -27,8 +28,13 @@ def clock() -> FakeClock:
 async def retained(client, settings, topic: str, wait: float = 3.0) -> bytes | None:
     broker = client.app.state.broker  # the embedded broker picked its own port
     address = BrokerAddress.parse(broker.url if broker is not None else settings.mqtt_url)
+    username, password = server_credentials(settings)  # the embedded broker lets no one in anonymously
     async with aiomqtt.Client(
-        address.host, address.port, identifier=f"probe-{uuid.uuid4().hex[:8]}"
+        address.host,
+        address.port,
+        username=username,
+        password=password,
+        identifier=f"probe-{uuid.uuid4().hex[:8]}",
     ) as probe:
         await probe.subscribe(topic, qos=1)
         with contextlib.suppress(TimeoutError):
@@ -129,7 +135,14 @@ async def test_an_update_dropping_an_area_reaches_it_signed_then_clears_it(
     dropped_topic = topics.area_emergency("38001-02", first["thread_id"])
     broker = client.app.state.broker
     address = BrokerAddress.parse(broker.url if broker is not None else settings.mqtt_url)
-    async with aiomqtt.Client(address.host, address.port, identifier=f"dev-{uuid.uuid4().hex[:8]}") as device:
+    username, password = server_credentials(settings)
+    async with aiomqtt.Client(
+        address.host,
+        address.port,
+        username=username,
+        password=password,
+        identifier=f"dev-{uuid.uuid4().hex[:8]}",
+    ) as device:
         await device.subscribe(dropped_topic, qos=1)
         got: list[bytes] = []
         async with asyncio.timeout(5):

@@ -47,6 +47,8 @@ PUBLIC_OPERATIONS = {
     # Downstream instances: published notices are public; reports are checked by their signature.
     "federationNotices",
     "federationReport",
+    # A device trades a one-time claim code (403 when wrong) for its credentials: it has no login yet.
+    "claimDevice",
     # The e-board player's script and service worker hold nothing secret (the page and data do).
     "getBoardPlayerScript",
     "getBoardServiceWorker",
@@ -136,6 +138,7 @@ async def test_every_private_endpoint_requires_a_token(client, method, path, ope
         .replace("{device_id}", "00000000-0000-0000-0000-000000000000")
         .replace("{alarm_id}", "00000000-0000-0000-0000-000000000000")
         .replace("{command_id}", "00000000-0000-0000-0000-000000000000")
+        .replace("{notification_id}", "0")
     )
     response = await client.request(method, concrete, json={} if method in {"POST", "PUT", "PATCH"} else None)
     assert response.status_code == 401, f"{method} {path} answered {response.status_code} without a token"

@@ -31,7 +31,7 @@ def _static(name: str) -> str:
 class BoardPlayerController(Controller):
     path = "/boards/{device_id:uuid}"
     tags = ["devices"]
-    security = [{"deviceBasic": []}]
+    security = [{"device": []}]
 
     @get(
         "/player",

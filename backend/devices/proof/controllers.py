@@ -17,7 +17,7 @@ from backend.lib.http import errors
 class DeviceProofController(Controller):
     path = "/api/v1/devices"
     tags = ["devices"]
-    security = [{"deviceBasic": []}]
+    security = [{"device": []}]
 
     @post(
         "/{device_id:uuid}/proof",

@@ -1,0 +1,1 @@
+"""Presence, reported and desired state, alarms and the staff notified about them."""

@@ -1,0 +1,136 @@
+"""Telling commune officials that a loudspeaker cluster of their commune is off the air.
+
+The ``devicealarm`` outbox channel takes a raised alarm, finds the commune officials and leaders
+whose area contains the device, and gives each a staff notification (their inbox in the console
+and the API) and a push to every phone or browser they registered (Web Push and FCM, the senders of
+the citizens' push channel). The inbox row is unique per (alarm, account), so a retried outbox row
+notifies nobody twice; pushes go only with the row that was new."""
+
+from __future__ import annotations
+
+import contextlib
+import uuid
+from collections.abc import Callable
+from typing import Any
+
+import msgspec
+
+from backend.adapters.push import FcmSender, PushOptions, WebPushSender, WebPushTarget
+from backend.citizen.push.channel import PushChannel
+from backend.citizen.push.tables import PushRegistration
+from backend.core.accounts.permissions import Role
+from backend.core.accounts.tables import RoleGrant
+from backend.core.areas.tables import Area
+from backend.core.outbox.services import ClaimedMessage
+from backend.devices.tables import Device, DeviceAlarm, StaffNotification
+from backend.lib.i18n import translate
+from backend.runtime import Runtime
+from backend.settings import Settings
+
+RECIPIENT_ROLES = (Role.COMMUNE_OFFICIAL.value, Role.COMMUNE_LEADER.value)
+PUSH_TTL = 6 * 3600
+
+
+async def recipients(device: dict[str, Any]) -> list[uuid.UUID]:
+    grants = await RoleGrant.select(RoleGrant.account, RoleGrant.area).where(
+        RoleGrant.role.is_in(list(RECIPIENT_ROLES))
+    )
+    if not grants:
+        return []
+    paths = {
+        a["code"]: a["path"]
+        for a in await Area.select(Area.code, Area.path).where(
+            Area.code.is_in(sorted({g["area"] for g in grants}))
+        )
+    }
+    found = {g["account"] for g in grants if device["area_path"].startswith(paths.get(g["area"], "\x00"))}
+    return sorted(found)
+
+
+def message(device: dict[str, Any], alarm: dict[str, Any], language: str = "vi") -> tuple[str, str]:
+    name = device["name"] or str(device["id"])[:8]
+    title = translate(f"device.alarm.{alarm['type']}.title", language, name=name)
+    body = translate("device.alarm.body", language, name=name, area=device["area_code"])
+    return title, body
+
+
+class DeviceAlarmChannel:
+    def __init__(
+        self,
+        settings: Settings,
+        *,
+        webpush: Callable[[], WebPushSender] | None = None,
+        fcm: Callable[[], FcmSender] | None = None,
+    ) -> None:
+        # The citizens' channel knows how to make real senders (VAPID keys, FCM credentials).
+        self._push = PushChannel(settings, webpush=webpush, fcm=fcm)
+
+    async def __call__(self, rt: Runtime, message_: ClaimedMessage) -> None:
+        if message_.event != "raised":
+            return
+        alarm = (
+            await DeviceAlarm.select()
+            .where(DeviceAlarm.id == uuid.UUID(message_.payload["alarm_id"]))
+            .first()
+        )
+        if alarm is None:
+            return
+        device = await Device.select().where(Device.id == alarm["device_id"]).first()
+        if device is None:
+            return
+        title, body = message(device, alarm)
+        fresh: list[tuple[int, uuid.UUID]] = []
+        async with rt.db.transaction():
+            for account_id in await recipients(device):
+                key = f"{alarm['id']}:{account_id}:raised"
+                if await StaffNotification.exists().where(StaffNotification.dedupe_key == key):
+                    continue
+                rows = await StaffNotification.insert(
+                    StaffNotification(
+                        account_id=account_id,
+                        alarm_id=alarm["id"],
+                        device_id=device["id"],
+                        dedupe_key=key,
+                        title=title,
+                        body=body,
+                        created_at=rt.clock.now(),
+                    )
+                ).returning(StaffNotification.id)
+                fresh.append((rows[0]["id"], account_id))
+        for notification_id, account_id in fresh:
+            pushed = await self._send(account_id, alarm, title, body)
+            await StaffNotification.update({StaffNotification.pushed: pushed}).where(
+                StaffNotification.id == notification_id
+            )
+
+    async def _send(self, account_id: uuid.UUID, alarm: dict[str, Any], title: str, body: str) -> int:
+        """Push to the account's registrations; a failed push leaves the inbox entry, never retries."""
+        regs = await PushRegistration.select().where(
+            (PushRegistration.account == account_id) & PushRegistration.pruned_at.is_null()
+        )
+        options = PushOptions(ttl=PUSH_TTL, urgency="high", topic=f"device-{str(alarm['device_id'])[:24]}")
+        data = {"kind": "device_alarm", "alarm_id": str(alarm["id"]), "device_id": str(alarm["device_id"])}
+        payload = msgspec.json.encode({**data, "title": title, "body": body})
+        sent = 0
+        web = [r for r in regs if r["kind"] == "webpush"]
+        if web:
+            sender = self._push.webpush_factory()
+            try:
+                for r in web:
+                    result = await sender.send(
+                        WebPushTarget(r["endpoint"], r["p256dh"], r["auth"]), payload, options
+                    )
+                    sent += result.outcome == "sent"
+            finally:
+                with contextlib.suppress(Exception):
+                    await sender.aclose()
+        tokens = [r["endpoint"] for r in regs if r["kind"] == "fcm"]
+        if tokens and self._push.fcm_factory is not None:
+            fcm = self._push.fcm_factory()
+            try:
+                results = await fcm.send_multicast(tokens, data, title, body, options)
+                sent += sum(r.outcome == "sent" for r in results)
+            finally:
+                with contextlib.suppress(Exception):
+                    await fcm.aclose()
+        return sent

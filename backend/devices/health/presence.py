@@ -1,0 +1,168 @@
+"""Presence: what devices say about themselves, and silence.
+
+A device publishes a retained ``online`` on its status topic when it connects and leaves a Last
+Will ``offline`` there; the broker publishes the Will when the connection drops. Every report a
+device sends (status, state, events, replies, proof, acks) is activity; keep-alives are not, as
+they never reach Kẻng. A device silent for longer than its kind's timeout is marked offline by the
+sweep. Every change of state is kept in the history, and going offline raises the ``offline``
+alarm (coming back clears it)."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import timedelta
+from typing import Any
+
+import msgspec
+
+from backend.devices.commands import services as commands
+from backend.devices.health import alarms
+from backend.devices.health.schemas import ReportedState
+from backend.devices.tables import Device, DeviceStateChange
+from backend.runtime import Runtime
+from backend.settings import Settings
+
+LIVE_STATES = ("online", "playing", "error")
+LOW_VOLUME = 20  # percent: below it a cluster is barely heard
+
+
+def offline_after(settings: Settings, kind: str) -> timedelta:
+    seconds = {
+        "cluster": settings.device_offline_seconds_cluster,
+        "eboard": settings.device_offline_seconds_eboard,
+        "receiver": settings.device_offline_seconds_receiver,
+    }[kind]
+    return timedelta(seconds=seconds)
+
+
+async def _device(device_id: uuid.UUID) -> dict[str, Any] | None:
+    row = await Device.select().where(Device.id == device_id).first()
+    return row if row is not None and row["status"] != "retired" else None
+
+
+async def set_state(rt: Runtime, device: dict[str, Any], state: str, reason: str) -> bool:
+    """Move the device to ``state`` (history, offline alarm); False when it already was there."""
+    if device["state"] == state:
+        return False
+    now = rt.clock.now()
+    await Device.update({Device.state: state, Device.state_since: now, Device.updated_at: now}).where(
+        Device.id == device["id"]
+    )
+    await DeviceStateChange.insert(
+        DeviceStateChange(
+            device_id=device["id"], state=state, previous=device["state"], reason=reason, at=now
+        )
+    )
+    if state == "offline":
+        await alarms.raise_alarm(rt, device, "offline", {"reason": reason})
+    elif device["state"] == "offline":
+        await alarms.clear_alarm(rt, device["id"], "offline")
+    if state in LIVE_STATES and device["state"] not in LIVE_STATES:
+        await commands.dispatch_pending(rt, device["id"])  # persistent commands waited for it
+    device["state"] = state
+    return True
+
+
+def live_state(reported: dict[str, Any]) -> str:
+    if reported.get("error"):
+        return "error"
+    if reported.get("playing"):
+        return "playing"
+    return "online"
+
+
+async def touch(rt: Runtime, device_id: uuid.UUID) -> dict[str, Any] | None:
+    """Record activity (any report from the device); an offline or unknown device is back."""
+    device = await _device(device_id)
+    if device is None:
+        return None
+    async with rt.db.transaction():
+        await Device.update({Device.last_activity_at: rt.clock.now(), Device.connected: True}).where(
+            Device.id == device_id
+        )
+        if device["state"] not in LIVE_STATES:  # what it played before it went away is over
+            await set_state(rt, device, "online", "activity")
+    return device
+
+
+async def on_status(rt: Runtime, device_id: uuid.UUID, payload: bytes) -> None:
+    text = payload.decode("utf-8", "replace").strip()
+    if text.startswith("{"):
+        try:
+            text = str(msgspec.json.decode(payload).get("state", ""))
+        except (msgspec.DecodeError, AttributeError):
+            return
+    if text == "online":
+        await touch(rt, device_id)
+    elif text == "offline":
+        device = await _device(device_id)
+        if device is None:
+            return
+        async with rt.db.transaction():
+            await Device.update({Device.connected: False}).where(Device.id == device_id)
+            await set_state(rt, device, "offline", "disconnected")
+
+
+async def on_reported(rt: Runtime, device_id: uuid.UUID, report: ReportedState) -> None:
+    """Store a newer reported state; derive playing/error, power and low-volume alarms."""
+    device = await touch(rt, device_id)
+    if device is None:
+        return
+    async with rt.db.transaction():
+        current = (
+            await Device.select(Device.reported_version, Device.state).where(Device.id == device_id).first()
+        )
+        if current is None or (report.version <= current["reported_version"] and current["reported_version"]):
+            return
+        reported = {k: v for k, v in msgspec.to_builtins(report).items() if v is not None and k != "schema"}
+        now = rt.clock.now()
+        await Device.update(
+            {
+                Device.reported: reported,
+                Device.reported_version: report.version,
+                Device.reported_at: now,
+                Device.firmware: report.firmware or device["firmware"],
+                Device.updated_at: now,
+            }
+        ).where(Device.id == device_id)
+        device["state"] = current["state"]
+        await set_state(rt, device, live_state(reported), "reported")
+        await _condition(rt, device, "playback_error", bool(report.error), {"error": report.error or ""})
+        if report.power is not None:
+            await _condition(rt, device, "power", report.power != "mains", {"power": report.power})
+        if report.volume is not None and device["kind"] == "cluster":
+            await _condition(rt, device, "low_volume", report.volume < LOW_VOLUME, {"volume": report.volume})
+
+
+async def _condition(
+    rt: Runtime, device: dict[str, Any], alarm_type: str, on: bool, details: dict[str, Any]
+) -> None:
+    if on:
+        await alarms.raise_alarm(rt, device, alarm_type, details)
+    else:
+        await alarms.clear_alarm(rt, device["id"], alarm_type)
+
+
+async def on_event(
+    rt: Runtime, device_id: uuid.UUID, alarm_type: str, active: bool, details: dict[str, Any]
+) -> None:
+    device = await touch(rt, device_id)
+    if device is None:
+        return
+    async with rt.db.transaction():
+        await _condition(rt, device, alarm_type, active, details)
+
+
+async def sweep(rt: Runtime) -> int:
+    """Mark devices silent past their kind's timeout offline; returns how many."""
+    now = rt.clock.now()
+    rows = await Device.select().where(Device.state.is_in(list(LIVE_STATES)) & (Device.status != "retired"))
+    count = 0
+    for device in rows:
+        last = device["last_activity_at"] or device["state_since"] or device["created_at"]
+        if now - last < offline_after(rt.settings, device["kind"]):
+            continue
+        async with rt.db.transaction():
+            await Device.update({Device.connected: False}).where(Device.id == device["id"])
+            count += await set_state(rt, device, "offline", "inactivity")
+    return count

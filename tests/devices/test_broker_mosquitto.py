@@ -1,0 +1,116 @@
+"""A real Mosquitto, started by the test on a free port with the exported password and ACL files:
+each device logs in with its own password and is confined to its topics; after a revocation, a new
+export and a reload, the device cannot log in. (The system Mosquitto on 1883 is never touched.)"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import subprocess
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import aiomqtt
+
+from backend.adapters.broker import free_port
+from backend.adapters.mqtt import BrokerAddress
+from backend.core.accounts.permissions import Role
+from backend.core.audit.tables import AuditEntry
+from backend.devices import mosquitto
+from tests.broadcast.support import station
+from tests.devices.acl_scenario import device_is_confined, refused, strangers_are_refused
+from tests.devices.support import BASE, WAIT, as_device, registered
+
+MOSQUITTO = "/usr/sbin/mosquitto"
+
+
+@contextlib.asynccontextmanager
+async def mosquitto_on(folder: Path) -> AsyncIterator[tuple[BrokerAddress, Path]]:
+    """Mosquitto reading ``folder``'s exported files; yields its address and a pid file to signal."""
+    for _ in range(5):
+        port = free_port()
+        conf = folder / "mosquitto.conf"
+        conf.write_text(
+            f"listener {port} 127.0.0.1\n"
+            "allow_anonymous false\n"
+            f"password_file {folder / mosquitto.PASSWORD_FILE}\n"
+            f"acl_file {folder / mosquitto.ACL_FILE}\n"
+            "persistence false\n"
+            "user root\n"
+            "log_dest stderr\n"
+        )
+        proc = subprocess.Popen([MOSQUITTO, "-c", str(conf)], stderr=subprocess.DEVNULL)  # noqa: ASYNC220
+        if await _listening(port, proc):
+            break
+        proc.kill()
+        proc.wait()
+    else:
+        raise RuntimeError("mosquitto did not start")
+    pid_file = folder / "mosquitto.pid"
+    pid_file.write_text(str(proc.pid))
+    try:
+        yield BrokerAddress("127.0.0.1", port), pid_file
+    finally:
+        proc.terminate()
+        proc.wait(timeout=10)
+
+
+async def _listening(port: int, proc: subprocess.Popen) -> bool:
+    async with asyncio.timeout(WAIT):
+        while proc.poll() is None:
+            try:
+                _, writer = await asyncio.open_connection("127.0.0.1", port)
+            except OSError:
+                await asyncio.sleep(0.05)
+                continue
+            writer.close()
+            return True
+    return False
+
+
+async def test_mosquitto_enforces_the_exported_passwords_and_acls(
+    client, factory, app_rt, settings, tmp_path
+):
+    await factory.tree()
+    await station(client, factory, "38001")
+    await station(client, factory, "38002")
+    admin = await factory.user((Role.ADMIN, "VN"))
+    a = await registered(client, admin, "38001-01")
+    b = await registered(client, admin, "38002")
+    retired = await registered(client, admin, "38001")
+    await client.post(f"{BASE}/{retired.id}/retire", headers=admin.headers)
+    folder = tmp_path / "mosquitto"
+    exported = await mosquitto.export(app_rt, folder)
+    assert exported.devices == 2
+    text = exported.password_file.read_text()
+    assert a.password not in text and f"{a.id}:$7$101$" in text and retired.id not in text
+    assert oct(exported.password_file.stat().st_mode & 0o777) == "0o640"
+
+    async with mosquitto_on(folder) as (address, pid_file):
+        await device_is_confined(address, settings, a, b, suback_refuses=False)
+        await strangers_are_refused(address, a)
+        await refused(address, retired)
+
+    async with mosquitto_on(folder) as (address, pid_file):
+        async with as_device(address, a):
+            pass
+        r = await client.post(f"{BASE}/{a.id}/revoke", headers=admin.headers)
+        assert r.status_code == 200
+        again = await mosquitto.export(app_rt, folder, pid_file)
+        assert again.reloaded_pid == int(pid_file.read_text()) and again.devices == 1
+        assert a.id not in again.password_file.read_text()
+        exports = await AuditEntry.select(AuditEntry.action).where(
+            AuditEntry.action == "device.mosquitto_export"
+        )
+        assert len(exports) == 2
+        # Mosquitto reloads on SIGHUP in its own time: try until it refuses A (B still gets in).
+        async with asyncio.timeout(WAIT):
+            while True:
+                try:
+                    async with as_device(address, a):
+                        pass
+                except aiomqtt.MqttError:
+                    break
+                await asyncio.sleep(0.05)
+        async with as_device(address, b):
+            pass
