@@ -84,6 +84,7 @@ class SimulatedDevice:
         self.stats = Stats()
         self.volume = 70
         self.desired_version: int | None = None
+        self.reported_version = 0
         self.connected = asyncio.Event()
         self.player = Player(self)
         self._client: aiomqtt.Client | None = None
@@ -118,7 +119,7 @@ class SimulatedDevice:
             with contextlib.suppress(aiomqtt.MqttError):
                 await self.publish(
                     "status",
-                    {"schema": SCHEMA, "status": "offline", "at": iso(self.clock.now())},
+                    {"schema": SCHEMA, "state": "offline", "at": iso(self.clock.now())},
                     retain=True,
                 )
         self.player.cancel_all()
@@ -151,13 +152,13 @@ class SimulatedDevice:
             self._dropped.clear()
 
     async def _session(self) -> None:
-        offline = json.dumps({"schema": SCHEMA, "status": "offline"}).encode()
+        offline = json.dumps({"schema": SCHEMA, "state": "offline"}).encode()
         async with aiomqtt.Client(
             self.host,
             self.port,
             username=self.identity.device_id,
             password=self.identity.password,
-            identifier=f"dev-{self.identity.device_id}",
+            identifier=f"{self.identity.device_id}-sim",  # the broker wants the user name first
             keepalive=30,
             will=aiomqtt.Will(self.own("status"), offline, qos=1, retain=True),
             clean_session=True,
@@ -167,7 +168,7 @@ class SimulatedDevice:
             for topic in self.subscriptions():
                 await client.subscribe(topic, qos=1)
             await self.publish(
-                "status", {"schema": SCHEMA, "status": "online", "at": iso(self.clock.now())}, retain=True
+                "status", {"schema": SCHEMA, "state": "online", "at": iso(self.clock.now())}, retain=True
             )
             self.connected.set()
             while self.unsent:
@@ -217,11 +218,9 @@ class SimulatedDevice:
                 "events",
                 {
                     "schema": SCHEMA,
-                    "type": "manifest_verification_failure",
-                    "severity": "major",
+                    "type": "manifest_verification_failed",
                     "active": True,
-                    "detail": exc.reason,
-                    "at": iso(now),
+                    "details": {"reason": exc.reason, "at": iso(now)},
                 },
             )
             return None
@@ -262,7 +261,7 @@ class SimulatedDevice:
             correlation = str(command["id"])
         except (ValueError, KeyError, TypeError):
             return
-        name, args = command.get("name"), command.get("args") or {}
+        name, args = command.get("kind"), command.get("params") or {}
         status, detail = "succeeded", ""
         if name == "set_volume" and isinstance(args.get("volume"), int) and 0 <= args["volume"] <= 100:
             self.volume = args["volume"]
@@ -278,8 +277,7 @@ class SimulatedDevice:
                 "schema": SCHEMA,
                 "id": correlation,
                 "status": status,
-                "detail": detail,
-                "at": iso(self.clock.now()),
+                "result": {"detail": detail} if detail else {},
             },
         )
         self.stats.replies += 1
@@ -291,7 +289,7 @@ class SimulatedDevice:
     async def _on_desired(self, payload: bytes) -> None:
         try:
             desired = json.loads(payload)
-            volume = desired["state"].get("volume")
+            volume = desired.get("volume")
             self.desired_version = int(desired["version"])
         except (ValueError, KeyError, TypeError, AttributeError):
             return
@@ -300,12 +298,19 @@ class SimulatedDevice:
         await self.report_state()
 
     async def report_state(self) -> None:
+        self.reported_version += 1
+        manifests = {
+            scope.rsplit(":", 1)[-1]: v
+            for scope, v in self.verifier.held.items()
+            if scope.startswith("group:")
+        }
         await self.publish(
             "state/reported",
             {
                 "schema": SCHEMA,
-                "desired_version": self.desired_version,
-                "state": {"volume": self.volume, "manifests": dict(self.verifier.held)},
-                "at": iso(self.clock.now()),
+                "version": self.reported_version,
+                "volume": self.volume,
+                "manifests": manifests,
+                "playing": bool(self.player.tasks),
             },
         )

@@ -106,7 +106,9 @@ async def test_devices_verify_ack_play_prove_and_refuse_a_tampered_manifest(brok
     async with observer(broker, root) as obs:
         await fleet.start()
         await obs.until(lambda: len(obs.of("status")) >= 3)
-        assert {s["status"] for s in obs.of("status")} == {"online"}
+        assert {s["state"] for s in obs.of("status")} == {"online"}
+        for status in obs.of("status"):
+            schema_validator("Status").validate(status)
         thread = str(uuid.uuid4())
         payload = emergency(thread, 1)
         async with aiomqtt.Client(
@@ -150,15 +152,27 @@ async def test_devices_verify_ack_play_prove_and_refuse_a_tampered_manifest(brok
             assert len(rejected) == 2 and {a["reason"] for a in rejected} == {"bad_signature"}
             for event in obs.of("events"):
                 schema_validator("Event").validate(event)
-                assert event["type"] == "manifest_verification_failure"
+                assert event["type"] == "manifest_verification_failed"
             # A command is answered with its correlation id.
-            command = {"schema": 1, "id": "cmd-1", "name": "set_volume", "args": {"volume": 35}}
+            command = {
+                "schema": 1,
+                "id": "6a1c1f7e-3f52-4c57-8d0e-0d5b3c9a2f10",
+                "kind": "set_volume",
+                "params": {"volume": 35},
+                "expires_at": "2026-11-27T09:00:00Z",
+            }
             await server.publish(
                 f"{root}/devices/{identities[2].device_id}/commands", json.dumps(command), qos=1
             )
             await obs.until(lambda: obs.of("replies"))
-            assert obs.of("replies")[0]["id"] == "cmd-1" and obs.of("replies")[0]["status"] == "succeeded"
+            assert (
+                obs.of("replies")[0]["id"] == command["id"] and obs.of("replies")[0]["status"] == "succeeded"
+            )
             assert fleet.devices[2].volume == 35
+            schema_validator("Reply").validate(obs.of("replies")[0])
+            await obs.until(lambda: obs.of("state/reported"))
+            schema_validator("ReportedState").validate(obs.of("state/reported")[0])
+            assert obs.of("state/reported")[0]["volume"] == 35
         # An unclean drop: the broker publishes the Last Will, then the device comes back online.
         dropped = fleet.devices[0]
         status_topic = dropped.own("status")
@@ -166,7 +180,7 @@ async def test_devices_verify_ack_play_prove_and_refuse_a_tampered_manifest(brok
         dropped.behaviour.offline_seconds = 0.1
         dropped.drop()
         await obs.until(lambda: len([t for t, _ in obs.seen if t == status_topic]) >= before + 2)
-        statuses = [json.loads(p)["status"] for t, p in obs.seen if t == status_topic][before:]
+        statuses = [json.loads(p)["state"] for t, p in obs.seen if t == status_topic][before:]
         assert statuses[:2] == ["offline", "online"]
         await fleet.stop()
     # The retained emergency reaches a device that connects later, verified the same way.
