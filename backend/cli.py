@@ -108,6 +108,14 @@ def build_parser() -> argparse.ArgumentParser:
     o311.add_argument("name", nargs="?", help="the client's name (create, revoke)")
     _add_common(o311)
 
+    sync = sub.add_parser("sync", help="offline sync: start a new epoch after restoring a backup")
+    sync.add_argument(
+        "action",
+        choices=["new-epoch"],
+        help="new-epoch: every phone replaces its rows with a fresh snapshot and re-sends what was lost",
+    )
+    _add_common(sync)
+
     from backend.devices import cli as devices_cli
 
     devices_cli.add_parser(sub, _add_common)
@@ -306,6 +314,28 @@ def cmd_openapi(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_sync(args: argparse.Namespace) -> int:
+    async def new_epoch(rt: Any) -> None:
+        from backend.core.accounts.permissions import Actor
+        from backend.core.audit import services as audit
+        from backend.sync.state import get_state, new_epoch
+
+        before = (await get_state(rt)).epoch
+        epoch = await new_epoch(rt)
+        await audit.record(
+            rt,
+            Actor.system("cli"),
+            "sync.new_epoch",
+            target_type="sync",
+            target_id=epoch,
+            details={"previous": before},
+        )
+        print(f"new sync epoch {epoch} (was {before}): phones will reset at their next sync")
+
+    _run_with_runtime(_settings(args), new_epoch)
+    return 0
+
+
 def _run_with_runtime(settings: Settings, fn: Callable[[Any], Awaitable[None]]) -> None:
     """Run ``fn`` with a runtime on the configured database, without HTTP or MQTT."""
     from backend.adapters.clock import SystemClock
@@ -344,6 +374,7 @@ COMMANDS: dict[str, Callable[[argparse.Namespace], int]] = {
     "create-admin": cmd_create_admin,
     "keys": cmd_keys,
     "openapi": cmd_openapi,
+    "sync": cmd_sync,
     "devices": cmd_devices,
     "open311-key": cmd_open311_key,
 }

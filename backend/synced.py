@@ -5,6 +5,7 @@ A domain adds its tables in its own ``synced.py`` (a ``register(registry)`` func
 
 from __future__ import annotations
 
+from backend.broadcast import synced as broadcast
 from backend.core.areas import synced as areas
 from backend.core.notices import synced as notices
 from backend.officials.feedback import synced as feedback
@@ -18,6 +19,7 @@ def build_sync_registry() -> Registry:
     areas.register(registry)
     notices.register(registry)
     feedback.register(registry)
+    broadcast.register(registry)
     training.register(registry)
     registry.add(conflicts.synced_table(registry))
     return registry

@@ -132,7 +132,7 @@ class OfflineOfficial:
 
     def create(self, table: str, fields: dict[str, Any], row_id: str | None = None) -> str:
         row_id = row_id or str(uuid.uuid4())
-        self.store.enqueue(table, "c", row_id, dict(fields), {}, 0)
+        self.store.enqueue(table, "c", row_id, dict(fields), {}, 0, proto=self.protocol)
         return row_id
 
     def update(self, table: str, row_id: str, changes: dict[str, Any]) -> int:
@@ -141,13 +141,15 @@ class OfflineOfficial:
             raise KeyError(f"{table}/{row_id} is not on this phone")
         base = {k: current.get(k) for k in changes}
         held = self.store.base(table, row_id)
-        return self.store.enqueue(table, "u", row_id, dict(changes), base, held[0] if held else 0)
+        return self.store.enqueue(
+            table, "u", row_id, dict(changes), base, held[0] if held else 0, proto=self.protocol
+        )
 
     def delete(self, table: str, row_id: str) -> int:
         if self.store.view_row(table, row_id) is None:
             raise KeyError(f"{table}/{row_id} is not on this phone")
         held = self.store.base(table, row_id)
-        return self.store.enqueue(table, "d", row_id, {}, {}, held[0] if held else 0)
+        return self.store.enqueue(table, "d", row_id, {}, {}, held[0] if held else 0, proto=self.protocol)
 
     def rows(self, table: str) -> dict[str, dict[str, Any]]:
         return self.store.view(table)
@@ -211,6 +213,8 @@ class OfflineOfficial:
         }
 
     def _wire_mutation(self, m: dict[str, Any]) -> dict[str, Any]:
+        """A mutation queued by the previous version of the app keeps its old shape (no per-field
+        base values were recorded for it); the server reads both shapes."""
         if self.protocol == 1 or m["proto"] == 1:
             op = {"c": "insert", "u": "update", "d": "delete"}[m["op"]]
             return {
@@ -281,8 +285,10 @@ class OfflineOfficial:
                 report.resets.append(answer["reset"]["reason"])
                 s.requeue_after(int(answer.get("device_seq", 0)))
                 s.db.execute("UPDATE rows SET seen = 0")
-                for key in ("cursor", "tag", "scope", "scan", "wide"):
-                    s.put(key, None if key != "cursor" else 0)
+                s.put("cursor", 0)
+                s.put("tag", "")
+                for key in ("scope", "scan", "wide"):
+                    s.put(key, None)
                 s.put("resetting", True)
                 s.put("epoch", answer.get("epoch"))
                 return []

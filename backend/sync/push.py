@@ -243,8 +243,9 @@ class Pusher:
                 if isinstance(exc, Unavailable):
                     raise
                 return self._reject(m, exc)
-            self.origins.extend(SyncOrigin(seq=seq, device_id=self.device_id) for seq, _ in produced)
             mine = [seq for seq, change in produced if change.table == m.table and change.row_id == m.id]
+            if ctx.cache.pop("left_scope", False) is False:
+                self._own(mine)
             if mine:
                 ack = msgspec.structs.replace(ack, v=max(mine))
             self._record(m, ack, "applied")
@@ -303,7 +304,10 @@ class Pusher:
                 for m, _ in ready:
                     answers[m.seq] = await self._one(m)
                 return [answers[m.seq] for m in run]
-            self.origins.extend(SyncOrigin(seq=seq, device_id=self.device_id) for seq, _ in produced)
+            ids = {m.id for m, _ in written}
+            self._own(
+                [seq for seq, change in produced if change.table == table.name and change.row_id in ids]
+            )
             last_change: dict[str, int] = {}
             for seq, change in produced:
                 last_change[change.row_id] = max(seq, last_change.get(change.row_id, 0))
@@ -319,6 +323,12 @@ class Pusher:
                 self._record(m, ack, "applied")
                 answers[m.seq] = ack
         return [answers[m.seq] for m in run]
+
+    def _own(self, seqs: list[int]) -> None:
+        """Changes of the mutated row itself: the phone has them from the answer, so a pull does not
+        echo them. Side effects (a conflict record, another row a hook touched) are not the phone's
+        own: it learns of them from the pull like of anyone else's change."""
+        self.origins.extend(SyncOrigin(seq=seq, device_id=self.device_id) for seq in seqs)
 
     def _reject(self, m: Mutation, exc: DomainError) -> AckOut:
         ack = AckOut(s=m.seq, st="rej", t=m.table, id=m.id, err=error_out(exc, self.language))
@@ -432,6 +442,10 @@ class Pusher:
         final = await self._load(table, m.id) if to_write else current
         if final is None:
             raise row_deleted()
+        if to_write and not table.is_visible(self.actor, final):
+            # The phone's own edit took the row out of its scope (a conflict it resolved, say): the
+            # pull must send the removal, so this change is not marked as the phone's own.
+            ctx.cache["left_scope"] = True
         fix = {
             k: v
             for k, v in final.data.items()

@@ -100,11 +100,14 @@ async def transient_as_503() -> AsyncIterator[None]:
 
 
 def parse_mutations(protocol: int, raw: list[Any]) -> list[Mutation]:
-    """Each mutation on its own: a malformed one is rejected alone (if it names its sequence)."""
+    """Each mutation on its own: a malformed one is rejected alone (if it names its sequence).
+
+    A protocol-2 request may still carry mutations of protocol-1 shape: a phone whose app was
+    upgraded with old mutations in its queue sends them as they were queued (without base values)."""
     out = []
     for item in raw:
         try:
-            if protocol == 1:
+            if protocol == 1 or (isinstance(item, dict) and "seq" in item and "s" not in item):
                 v1 = msgspec.convert(item, MutationV1)
                 out.append(
                     Mutation(
@@ -143,8 +146,11 @@ async def history_problem(rt: Runtime, state: State, req: SyncIn) -> str | None:
             return "horizon"
         tag = await change_tag(rt, req.cursor)
         if tag is None:
-            return "horizon" if req.cursor <= state.floor else "epoch"
-        if tag != req.tag:
+            # Exactly at the floor: its change was pruned at the horizon, and the phone has seen
+            # everything up to it. Anywhere above: this server never had that change.
+            if req.cursor != state.floor:
+                return "epoch"
+        elif tag != req.tag:
             return "epoch"
         if req.cursor > await high_water(rt):
             return "epoch"
@@ -161,9 +167,12 @@ async def round_trip(rt: Runtime, registry: Registry, actor: Actor, req: SyncIn,
     max_bytes = min(req.max_bytes, rt.settings.sync_max_page_bytes)
     async with transient_as_503():
         state = await get_state(rt)
-        problem = await history_problem(rt, state, req)
-        if problem is not None:
+        token = await token_for(rt, actor)  # may write: before the read-only stretches below
+        # Reads run on one connection (SQLite otherwise opens one per statement).
+        async with rt.db.reading():
+            problem = await history_problem(rt, state, req)
             seq = await _device_seq_checked(rt, actor, req.device)
+        if problem is not None:
             return SyncOut(
                 protocol=req.protocol,
                 epoch=state.epoch,
@@ -177,16 +186,15 @@ async def round_trip(rt: Runtime, registry: Registry, actor: Actor, req: SyncIn,
             async with rt.db.transaction():
                 result = await Pusher(rt, registry, actor, req.device, language).run(mutations, req.protocol)
             acks, seq, gap = result.acks, result.device_seq, result.gap
-        else:
-            seq = await _device_seq_checked(rt, actor, req.device)
-        out = await _page(rt, registry, actor, req, max_bytes)
+        async with rt.db.reading():
+            out = await _page(rt, registry, actor, req, max_bytes, token)
+            if req.digest and not out.more and out.scan is None and out.reset is None:
+                out.digest = await integrity.digests(rt, registry, actor)
         out.protocol = req.protocol
         out.epoch = state.epoch
         out.device_seq = seq
         out.acks = acks
         out.gap = gap
-        if req.digest and not out.more and out.scan is None and out.reset is None:
-            out.digest = await integrity.digests(rt, registry, actor)
         return out
 
 
@@ -201,8 +209,9 @@ def _empty(req: SyncIn, **kwargs: Any) -> SyncOut:
     return SyncOut(protocol=req.protocol, epoch="", device_seq=0, **kwargs)
 
 
-async def _page(rt: Runtime, registry: Registry, actor: Actor, req: SyncIn, max_bytes: int) -> SyncOut:
-    token = await token_for(rt, actor)
+async def _page(
+    rt: Runtime, registry: Registry, actor: Actor, req: SyncIn, max_bytes: int, token: str
+) -> SyncOut:
     if req.scan is not None:
         state = scans.ScanState.decode(req.scan)
         if state.new != token:

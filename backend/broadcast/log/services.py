@@ -27,12 +27,14 @@ from backend.broadcast.stations.services import load_station, read_grant
 from backend.broadcast.tables import Manifest, PlannedSession, PlayRecord, StationGroup
 from backend.core.accounts.permissions import Actor, Permission
 from backend.core.audit import services as audit
+from backend.core.changes.services import record_change
 from backend.lib.db import json_column
 from backend.lib.errors import ValidationFailed
 from backend.runtime import Runtime
 
 MAX_LOG_DAYS = 62
 MANUAL_PREFIX = "manual:"
+LOG_TABLE = "broadcast_log"  # manual entries' name on officials' phones (backend/broadcast/synced.py)
 
 
 def _session_of(item_id: str) -> uuid.UUID | None:
@@ -134,10 +136,24 @@ async def broadcast_notices(rt: Runtime, notice_ids: list[uuid.UUID]) -> dict[st
     return out
 
 
+def synced_id(client_id: str) -> str | None:
+    """The id of a manual entry on officials' phones: its client id, when it is a UUID (every
+    entry a phone makes); the rows of one entry share the report-id prefix ``<client id>:``."""
+    try:
+        return client_id if str(uuid.UUID(client_id)) == client_id else None
+    except ValueError:
+        return None
+
+
 async def record_manual(
-    rt: Runtime, actor: Actor, station_id: uuid.UUID, data: ManualEntryIn
+    rt: Runtime,
+    actor: Actor,
+    station_id: uuid.UUID,
+    data: ManualEntryIn,
+    details: dict[str, Any] | None = None,
 ) -> ManualEntryOut:
-    """An official's log entry: one row per (cluster, notice) named, or one for the whole session."""
+    """An official's log entry: one row per (cluster, notice) named, or one for the whole session.
+    ``details`` name the device and mutation when the entry was made offline on a phone."""
     station = await load_station(rt, station_id)
     read_grant(actor, station["area_path"])
     grant = actor.require(Permission.BROADCAST_LOG, [station["area_path"]])
@@ -184,10 +200,69 @@ async def record_manual(
                 target_type="station",
                 target_id=str(station_id),
                 grant=grant,
-                details={"client_id": data.client_id, "result": data.result, "rows": recorded},
+                details={
+                    "client_id": data.client_id,
+                    "result": data.result,
+                    "rows": recorded,
+                    **(details or {}),
+                },
             )
+            if synced_id(data.client_id):
+                await record_change(
+                    rt,
+                    table=LOG_TABLE,
+                    row_id=data.client_id,
+                    op="upsert",
+                    area_paths=[station["area_path"]],
+                    actor_id=actor.account_id,
+                )
     total = len(clusters) * len(notices)
     return ManualEntryOut(recorded=recorded, duplicates=total - recorded)
+
+
+async def correct_manual(
+    rt: Runtime,
+    actor: Actor,
+    station_id: uuid.UUID,
+    client_id: str,
+    values: dict[str, Any],
+    details: dict[str, Any] | None = None,
+) -> None:
+    """Correct the result or the note of one manual entry (all its rows), audited. Call inside a
+    transaction; a phone's offline correction arrives here through sync."""
+    station = await load_station(rt, station_id)
+    grant = actor.require(Permission.BROADCAST_LOG, [station["area_path"]])
+    changes: dict[Any, Any] = {}
+    if "result" in values:
+        if values["result"] not in RESULTS:
+            raise ValidationFailed([{"field": "result", "reason": f"one of {', '.join(RESULTS)}"}])
+        changes[PlayRecord.result] = values["result"]
+    if "detail" in values:
+        changes[PlayRecord.detail] = str(values["detail"])[:1000]
+    if not changes:
+        return
+    await PlayRecord.update(changes).where(
+        (PlayRecord.station_id == station_id)
+        & (PlayRecord.source == "manual")
+        & PlayRecord.report_id.like(f"{client_id}:%")  # a UUID: no LIKE wildcards in it
+    )
+    await audit.record(
+        rt,
+        actor,
+        "broadcast.log_correct",
+        target_type="station",
+        target_id=str(station_id),
+        grant=grant,
+        details={"client_id": client_id, "fields": sorted(values), **(details or {})},
+    )
+    await record_change(
+        rt,
+        table=LOG_TABLE,
+        row_id=client_id,
+        op="upsert",
+        area_paths=[station["area_path"]],
+        actor_id=actor.account_id,
+    )
 
 
 def _play_out(r: dict[str, Any]) -> PlayOut:

@@ -31,11 +31,13 @@ from backend.broadcast.stations.services import load_station, read_grant, rules_
 from backend.broadcast.tables import CompiledPlan, ScheduleVersion, Station, StationGroup
 from backend.core.accounts.permissions import Actor, Permission
 from backend.core.audit import services as audit
+from backend.core.changes.services import record_change
 from backend.lib.db import json_column
 from backend.lib.errors import NotFound, ValidationFailed
 from backend.runtime import Runtime
 
 HISTORY_LIMIT = 50
+SCHEDULE_TABLE = "schedule"  # its name on officials' phones (backend/broadcast/synced.py)
 
 
 async def current_row(station_id: uuid.UUID) -> dict[str, Any]:
@@ -145,7 +147,15 @@ async def list_versions(rt: Runtime, actor: Actor, station_id: uuid.UUID) -> Sch
     return ScheduleVersionList(items=[_out(r, []) for r in rows])
 
 
-async def save_schedule(rt: Runtime, actor: Actor, station_id: uuid.UUID, data: ScheduleIn) -> ScheduleOut:
+async def save_schedule(
+    rt: Runtime,
+    actor: Actor,
+    station_id: uuid.UUID,
+    data: ScheduleIn,
+    details: dict[str, Any] | None = None,
+) -> ScheduleOut:
+    """Save a new version (the web console, or a phone's offline edit with ``details`` naming the
+    device and mutation). Phones that hold the schedule learn of it from the change log."""
     station = await load_station(rt, station_id)
     read_grant(actor, station["area_path"])
     grant = actor.require(Permission.SCHEDULE_EDIT, [station["area_path"]])
@@ -176,7 +186,20 @@ async def save_schedule(rt: Runtime, actor: Actor, station_id: uuid.UUID, data: 
             target_type="station",
             target_id=str(station_id),
             grant=grant,
-            details={"version": version, "sessions": len(data.sessions), "note": data.note},
+            details={
+                "version": version,
+                "sessions": len(data.sessions),
+                "note": data.note,
+                **(details or {}),
+            },
+        )
+        await record_change(
+            rt,
+            table=SCHEDULE_TABLE,
+            row_id=str(station_id),
+            op="upsert",
+            area_paths=[station["area_path"]],
+            actor_id=actor.account_id,
         )
         await station_changed(rt, station_id, "schedule")
     return _out(await current_row(station_id), warnings)

@@ -29,6 +29,7 @@ from backend.broadcast.tables import ScheduleVersion, Station, StationGroup
 from backend.core.accounts.permissions import Actor, Grant, Permission, within
 from backend.core.areas.tables import Area
 from backend.core.audit import services as audit
+from backend.core.changes.services import record_change
 from backend.core.outbox import services as outbox
 from backend.lib.db import json_column
 from backend.lib.errors import Conflict, Forbidden, NotFound, ValidationFailed
@@ -180,6 +181,15 @@ async def create_station(rt: Runtime, actor: Actor, data: StationIn) -> StationO
             target_id=str(station_id),
             grant=grant,
             details={"area_code": data.area_code, "setting": data.setting},
+        )
+        # The first week schedule reaches officials' phones like any later version.
+        await record_change(
+            rt,
+            table="schedule",
+            row_id=str(station_id),
+            op="upsert",
+            area_paths=[area["path"]],
+            actor_id=actor.account_id,
         )
     return await station_out(rt, await load_station(rt, station_id))
 
