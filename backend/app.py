@@ -62,6 +62,9 @@ from backend.devices.controllers import DeviceController, ProvisioningController
 from backend.devices.device_api import DeviceApiController
 from backend.devices.health import presence as device_presence
 from backend.devices.health.controllers import DeviceHealthController, StaffNotificationController
+from backend.devices.player.controllers import BoardPlayerController
+from backend.devices.proof import mqtt_handlers as proof_mqtt
+from backend.devices.proof.controllers import DeviceProofController, NoticeDeviceController
 from backend.devices.server_account import server_credentials
 from backend.lib import migrations
 from backend.lib.db import Database
@@ -178,6 +181,8 @@ def create_app(settings: Settings, overrides: Overrides | None = None) -> Litest
                 tts=overrides.tts,
             )
             app.state.rt = rt
+            for topic_filter, handler in proof_mqtt.handlers(rt):
+                bus.subscribe(topic_filter, handler)
             app.state.broker = broker
             if guard is not None:
                 guard.bind(rt)
@@ -292,6 +297,9 @@ def create_app(settings: Settings, overrides: Overrides | None = None) -> Litest
             DeviceCommandController,
             DeviceApiController,
             StaffNotificationController,
+            DeviceProofController,
+            NoticeDeviceController,
+            BoardPlayerController,
             console_router,
         ],
         dependencies=DEPENDENCIES,

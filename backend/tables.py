@@ -27,6 +27,7 @@ from backend.core.categories.tables import Category
 from backend.core.changes.tables import ChangeArea, ChangeCounter, ChangeLog
 from backend.core.notices.tables import Notice, NoticeTarget
 from backend.core.outbox.tables import OutboxMessage
+from backend.devices.proof.tables import ManifestAck
 from backend.devices.tables import (
     Device,
     DeviceAlarm,
@@ -136,4 +137,5 @@ ALL_TABLES: list[type[Table]] = [
     DeviceAlarm,
     DeviceCommand,
     StaffNotification,
+    ManifestAck,
 ]

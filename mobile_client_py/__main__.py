@@ -11,6 +11,7 @@ import sys
 
 ROLES = {
     "official": "mobile_client_py.official_cli",
+    "device": "mobile_client_py.device.cli",
 }
 
 

@@ -49,6 +49,9 @@ PUBLIC_OPERATIONS = {
     "federationReport",
     # A device trades a one-time claim code (403 when wrong) for its credentials: it has no login yet.
     "claimDevice",
+    # The e-board player's script and service worker hold nothing secret (the page and data do).
+    "getBoardPlayerScript",
+    "getBoardServiceWorker",
 }
 
 

@@ -8,6 +8,7 @@ from typing import Annotated, Literal
 
 import msgspec
 
+from backend.devices.proof.schemas import NoticeCoverage
 from backend.lib.schema import Schema
 
 PushKind = Literal["webpush", "fcm"]
@@ -72,3 +73,6 @@ class DeliveryStats(Schema):
     notice_id: uuid.UUID
     channels: list[ChannelStats]
     opened: int  # accounts that opened the notice in the app, however it reached them
+    # Loudspeaker clusters and e-boards targeted versus confirmed by proof of play (staff who may
+    # watch devices; null for others).
+    devices: NoticeCoverage | None = None

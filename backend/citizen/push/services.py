@@ -29,8 +29,9 @@ from backend.citizen.push.schemas import (
 )
 from backend.citizen.push.tables import PushRegistration
 from backend.citizen.subscriptions.services import require_citizen
-from backend.core.accounts.permissions import Actor
+from backend.core.accounts.permissions import Actor, Permission
 from backend.core.notices import services as notices
+from backend.devices.proof import services as device_proof
 from backend.lib.errors import Conflict, NotFound, ValidationFailed, field_error
 from backend.runtime import Runtime
 from backend.settings import Settings
@@ -296,4 +297,9 @@ async def delivery_stats(rt: Runtime, actor: Actor, notice_id: uuid.UUID) -> Del
                 opened=opened.get(channel, 0) if event == "published" else 0,
             )
         )
-    return DeliveryStats(notice_id=notice_id, channels=channels, opened=int(opened_total or 0))
+    devices = None
+    if actor.grants_with(Permission.DEVICE_READ):
+        devices = await device_proof.notice_coverage(rt, actor, notice_id)
+    return DeliveryStats(
+        notice_id=notice_id, channels=channels, opened=int(opened_total or 0), devices=devices
+    )
