@@ -76,7 +76,8 @@ async def record_changes(rt: Runtime, changes: Sequence[Change], actor_id: uuid.
             for path in sorted(set(c.area_paths))
         ]
         await ChangeLog.insert(*logs)
-        await ChangeArea.insert(*areas)
+        if areas:  # a change may concern no area (a category, say)
+            await ChangeArea.insert(*areas)
         return seqs
     # Thousands at once (a bulk import, a phone's days of records): one prepared statement each.
     await rt.db.insert_many(
