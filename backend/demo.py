@@ -21,6 +21,8 @@ from backend.core.areas.tables import Area
 from backend.core.notices import flows
 from backend.core.notices import services as notices
 from backend.core.notices.schemas import ActionIn, NoticeIn, NoticeText
+from backend.devices import services as devices
+from backend.devices.schemas import Capabilities, DeviceIn
 from backend.lib.crypto import hash_password
 from backend.runtime import Runtime
 
@@ -108,8 +110,24 @@ async def _notices(rt: Runtime, commune: str) -> None:
     # The commune's radio station, with Thôn 1 as its own group, so published notices become
     # programmes and playlists for its loudspeakers and boards.
     station = await stations.create_station(rt, leader, StationIn(area_code=commune))
-    await stations.create_group(
+    group = await stations.create_group(
         rt, leader, station.id, GroupIn(name="Cụm loa Thôn 1", area_codes=[f"{commune}-T01"])
+    )
+    # Its devices, registered without credentials: `keng devices credentials ID` (or claim-code) gives them.
+    await devices.register(
+        rt,
+        leader,
+        DeviceIn(kind="cluster", area_code=f"{commune}-T01", group_id=group.id, name="Cụm loa Thôn 1"),
+    )
+    await devices.register(
+        rt,
+        leader,
+        DeviceIn(
+            kind="eboard",
+            area_code=commune,
+            name="Bảng tin UBND xã",
+            capabilities=Capabilities(screen_width=1920, screen_height=1080),
+        ),
     )
     until = rt.clock.now() + timedelta(days=30)
     vi = {

@@ -40,8 +40,8 @@ class Runtime:
     tts: TextToSpeech = field(default_factory=default_tts)
     # The tables officials' phones sync (backend/synced.py lists them).
     sync_tables: Registry = field(default_factory=_sync_tables)
-    # Called with a device id when its credentials were revoked or rotated: the embedded broker
-    # registers here to drop sessions that logged in with a credential no longer live.
+    # Called with a device id when its credentials were revoked or rotated, or it was moved: the
+    # embedded broker registers here to drop sessions that no longer fit.
     credential_listeners: list[Callable[[uuid.UUID], Awaitable[None]]] = field(default_factory=list)
 
     @classmethod

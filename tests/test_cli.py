@@ -74,6 +74,7 @@ def test_migrate_demo_and_create_admin_on_a_fresh_folder(tmp_path):
 
     with sqlite3.connect(tmp_path / "keng-data" / "keng.db") as conn:
         assert conn.execute("select count(*) from notice").fetchone()[0] == 4
+        assert conn.execute("select count(*) from device").fetchone()[0] == 2
         assert conn.execute("select count(*) from area where level='commune'").fetchone()[0] == 3321
     admin = _run(
         "create-admin",

@@ -4,8 +4,9 @@ account, nobody anonymously; each device touches only its topics (see ``access.d
 A device's client id must be its username or start with ``<username>-``, so no device can take
 over another's session by reusing its client id. Its Last Will, if any, must be its own status
 topic. Topics are decided at CONNECT; a device moved to another group reconnects to get the new
-ones. When a device's credentials are revoked or rotated, every session that logged in with a
-credential no longer live is dropped at once."""
+ones (a move drops its session, so that happens at once). When a device's credentials are
+revoked or rotated, every session that logged in with a credential no longer live is dropped at
+once."""
 
 from __future__ import annotations
 
@@ -24,7 +25,7 @@ from backend.devices.access import (
     filter_within,
 )
 from backend.devices.server_account import server_credentials
-from backend.devices.tables import DeviceCredential
+from backend.devices.tables import Device, DeviceCredential
 from backend.devices.topics import Topics
 from backend.runtime import Runtime
 from backend.settings import Settings
@@ -97,6 +98,8 @@ class DeviceBrokerGuard:
         return any(topic_matches(allowed, topic) for allowed in client.subscribe)
 
     async def credentials_changed(self, device_id: uuid.UUID) -> None:
+        """Drop the device's sessions that logged in with a credential no longer live, or whose
+        topics no longer fit (the device was moved to another area or group, or retired)."""
         sessions = [
             (client_id, c.device)
             for client_id, c in self._clients.items()
@@ -109,8 +112,20 @@ class DeviceBrokerGuard:
             .where((DeviceCredential.device_id == device_id) & DeviceCredential.revoked_at.is_null())
             .first()
         )
+        now = (
+            await Device.select(Device.area_path, Device.group_id, Device.status)
+            .where(Device.id == device_id)
+            .first()
+        )
         for client_id, device in sessions:
-            if live is None or live["id"] != device.credential_id:
+            fits = (
+                live is not None
+                and live["id"] == device.credential_id
+                and now is not None
+                and now["status"] != "retired"
+                and (now["area_path"], now["group_id"]) == (device.area_path, device.group_id)
+            )
+            if not fits:
                 self._clients.pop(client_id, None)
                 if self._disconnect is not None:
                     await self._disconnect(client_id)

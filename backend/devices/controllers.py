@@ -5,12 +5,12 @@ from __future__ import annotations
 import uuid
 from typing import Annotated
 
-from litestar import Controller, Request, get, post
+from litestar import Controller, Request, get, patch, post
 from litestar.params import FromPath, FromQuery, JSONBody, QueryParameter
 
 from backend.core.accounts.permissions import Actor
 from backend.deps import ActorDep, ClientDep, RuntimeDep
-from backend.devices import credentials, imports, provisioning, services
+from backend.devices import credentials, edit, imports, provisioning, services
 from backend.devices.schemas import (
     ClaimCode,
     ClaimIn,
@@ -20,6 +20,7 @@ from backend.devices.schemas import (
     DeviceKind,
     DeviceList,
     DeviceOut,
+    DevicePatch,
     PresenceState,
     RevokeResult,
 )
@@ -69,6 +70,17 @@ class DeviceController(Controller):
     )
     async def get_device(self, rt: RuntimeDep, actor: ActorDep, device_id: FromPath[uuid.UUID]) -> DeviceOut:
         return await services.get(rt, actor, device_id)
+
+    @patch(
+        "/{device_id:uuid}",
+        operation_id="editDevice",
+        summary="Change a device's name, area or group, location, capabilities, firmware or notes",
+        responses=errors(400, 401, 403, 404, 409, 422),
+    )
+    async def edit_device(
+        self, rt: RuntimeDep, actor: ActorDep, device_id: FromPath[uuid.UUID], data: JSONBody[DevicePatch]
+    ) -> DeviceOut:
+        return await edit.edit(rt, actor, device_id, data)
 
     @post(
         "/{device_id:uuid}/credentials",

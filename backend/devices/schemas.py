@@ -119,3 +119,18 @@ class ImportedDevice(Schema):
 class DeviceImportResult(Schema):
     created: int
     items: list[ImportedDevice]
+
+
+class DevicePatch(Schema):
+    """Changes to a device; ``row_version`` is the version the change was made on (stale: 409).
+    Moving it to another area places it in that commune's default group unless a group is named."""
+
+    row_version: int
+    name: Name | None = None
+    area_code: AreaCode | None = None
+    group_id: uuid.UUID | None = None
+    latitude: Latitude | None = None
+    longitude: Longitude | None = None
+    capabilities: Capabilities | None = None
+    firmware: Annotated[str, msgspec.Meta(max_length=64)] | None = None
+    notes: Annotated[str, msgspec.Meta(max_length=4000)] | None = None

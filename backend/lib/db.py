@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import logging
 import sqlite3
 import threading
 from collections.abc import AsyncIterator, Callable, Iterable, Sequence
@@ -25,6 +26,8 @@ from piccolo.table import Table
 
 Dialect = Literal["sqlite", "postgres"]
 T = TypeVar("T")
+log = logging.getLogger(__name__)
+POOL_CLOSE_SECONDS = 10.0
 PLAIN_CACHE_KIB = 65536
 PLAIN_MMAP_BYTES = 256 * 1024 * 1024
 
@@ -93,8 +96,19 @@ class Database:
     async def close(self) -> None:
         if self.dialect == "sqlite" and self._plain is not None:
             await asyncio.to_thread(self._close_plain)
-        if isinstance(self.engine, PostgresEngine):
-            await self.engine.close_connection_pool()
+        if isinstance(self.engine, PostgresEngine) and self.engine.pool is not None:
+            pool = self.engine.pool
+            # asyncpg's close waits for every connection to be released; one held by a task that
+            # never gives it back would keep the process from ever stopping.
+            try:
+                await asyncio.wait_for(pool.close(), POOL_CLOSE_SECONDS)
+            except TimeoutError:
+                log.error(
+                    "database: connections still in use %s s after shutdown began; closing them",
+                    POOL_CLOSE_SECONDS,
+                )
+                pool.terminate()
+            self.engine.pool = None
 
     def _close_plain(self) -> None:
         with self._plain_lock:

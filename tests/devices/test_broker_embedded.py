@@ -10,7 +10,15 @@ from backend.core.accounts.permissions import Role
 from backend.devices.topics import Topics
 from tests.broadcast.support import station
 from tests.devices.acl_scenario import device_is_confined, refused, strangers_are_refused
-from tests.devices.support import BASE, as_device, as_server, broker_address, next_message, registered
+from tests.devices.support import (
+    BASE,
+    as_device,
+    as_server,
+    broker_address,
+    granted,
+    next_message,
+    registered,
+)
 
 
 @pytest.fixture
@@ -76,3 +84,23 @@ async def test_rotation_drops_sessions_of_the_old_password_only(client, factory,
             await mqtt.publish(status, b"online", qos=1)
             assert (await next_message(probe)).payload == b"online"
     await refused(address, a)
+
+
+async def test_a_moved_device_is_dropped_and_comes_back_with_its_new_topics(client, factory, settings):
+    admin, a, _ = await _pair(client, factory)
+    address = broker_address(client, settings)
+    topics = Topics.for_settings(settings)
+    status = topics.device(a.id, "status")
+    async with as_server(address, settings) as probe:
+        await probe.subscribe(status, qos=1)
+        async with as_device(address, a, will=aiomqtt.Will(status, b"offline", qos=1)):
+            r = await client.patch(
+                f"{BASE}/{a.id}",
+                json={"row_version": a.body["row_version"], "area_code": "38002"},
+                headers=admin.headers,
+            )
+            assert r.status_code == 200, r.text
+            assert (await next_message(probe)).payload == b"offline"
+    async with as_device(address, a) as mqtt:
+        assert granted(await mqtt.subscribe(topics.area_emergency_filter("38002"), qos=1)) == [1]
+        assert granted(await mqtt.subscribe(topics.area_emergency_filter("38001"), qos=1)) == [128]

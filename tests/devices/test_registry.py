@@ -163,3 +163,53 @@ async def test_topics_allowed_cover_own_group_and_area_ancestors_only(client, fa
     assert publish == [
         f"{root}/devices/{me}/{c}" for c in ("status", "state/reported", "replies", "acks", "proof", "events")
     ]
+
+
+async def test_edit_moves_a_device_and_refuses_stale_versions(client, factory):
+    await factory.tree()
+    _, first = await station(client, factory, "38001")
+    _, second = await station(client, factory, "38002")
+    admin = await factory.user((Role.ADMIN, "VN"))
+    device = (
+        await client.post(BASE, json={"kind": "cluster", "area_code": "38001"}, headers=admin.headers)
+    ).json()
+    assert device["group_id"] == first["default_group_id"]
+    r = await client.patch(
+        f"{BASE}/{device['id']}",
+        json={
+            "row_version": device["row_version"],
+            "area_code": "38002-01",
+            "name": "Cụm loa tổ 1",
+            "latitude": 19.8,
+            "longitude": 105.7,
+        },
+        headers=admin.headers,
+    )
+    assert r.status_code == 200, r.text
+    moved = r.json()
+    assert (moved["area_code"], moved["group_id"], moved["station_id"]) == (
+        "38002-01",
+        second["default_group_id"],
+        second["id"],
+    )
+    assert moved["name"] == "Cụm loa tổ 1" and moved["row_version"] == device["row_version"] + 1
+    stale = await client.patch(
+        f"{BASE}/{device['id']}",
+        json={"row_version": device["row_version"], "notes": "x"},
+        headers=admin.headers,
+    )
+    assert stale.status_code == 409
+    half = await client.patch(
+        f"{BASE}/{device['id']}",
+        json={"row_version": moved["row_version"], "latitude": None},
+        headers=admin.headers,
+    )
+    assert half.status_code == 200  # None keeps the stored value
+    leader = await factory.user((Role.COMMUNE_LEADER, "38002"))
+    away = await client.patch(
+        f"{BASE}/{device['id']}",
+        json={"row_version": half.json()["row_version"], "area_code": "38001"},
+        headers=leader.headers,
+    )
+    assert away.status_code == 403  # not into a commune the leader does not hold
+    assert await AuditEntry.exists().where(AuditEntry.action == "device.edit")
