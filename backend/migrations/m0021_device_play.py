@@ -4,7 +4,7 @@ table of its own: it goes into the broadcast log (``broadcast_play``)."""
 SQLITE = [
     'CREATE TABLE "device_manifest_ack" ("id" INTEGER PRIMARY KEY NOT NULL, "device_id" VARCHAR(64) NOT NULL '
     'DEFAULT \'\', "ack_key" VARCHAR(120) NOT NULL DEFAULT \'\', "manifest_id" UUID DEFAULT null, "scope" '
-    'VARCHAR(80) NOT NULL DEFAULT \'\', "kind" VARCHAR(12) NOT NULL DEFAULT \'\', "version" INTEGER DEFAULT '
+    "VARCHAR(80) NOT NULL DEFAULT '', \"kind\" VARCHAR(12) NOT NULL DEFAULT '', \"version\" INTEGER DEFAULT "
     'null, "thread_id" UUID DEFAULT null, "result" VARCHAR(12) NOT NULL DEFAULT \'\', "reason" VARCHAR(64) NOT '
     'NULL DEFAULT \'\', "acked_at" TIMESTAMPTZ NOT NULL DEFAULT current_timestamp, "received_at" TIMESTAMPTZ '
     "NOT NULL DEFAULT current_timestamp)",
@@ -14,7 +14,7 @@ SQLITE = [
 POSTGRES = [
     'CREATE TABLE "device_manifest_ack" ("id" BIGSERIAL PRIMARY KEY NOT NULL, "device_id" VARCHAR(64) NOT NULL '
     'DEFAULT \'\', "ack_key" VARCHAR(120) NOT NULL DEFAULT \'\', "manifest_id" UUID DEFAULT null, "scope" '
-    'VARCHAR(80) NOT NULL DEFAULT \'\', "kind" VARCHAR(12) NOT NULL DEFAULT \'\', "version" INTEGER DEFAULT '
+    "VARCHAR(80) NOT NULL DEFAULT '', \"kind\" VARCHAR(12) NOT NULL DEFAULT '', \"version\" INTEGER DEFAULT "
     'null, "thread_id" UUID DEFAULT null, "result" VARCHAR(12) NOT NULL DEFAULT \'\', "reason" VARCHAR(64) NOT '
     'NULL DEFAULT \'\', "acked_at" TIMESTAMPTZ NOT NULL DEFAULT current_timestamp, "received_at" TIMESTAMPTZ '
     "NOT NULL DEFAULT current_timestamp)",

@@ -26,32 +26,37 @@ async def provision(
     area_codes: list[str],
     kind: str = "cluster",
     name: str = "Thiết bị mô phỏng",
+    concurrency: int = 1,
 ) -> tuple[list[Identity], str]:
     """Register ``count`` devices round-robin over ``area_codes`` and issue each its own
-    credentials; returns the identities and the MQTT topic root the server names."""
-    identities, root = [], ""
-    for i in range(count):
-        r = await api.post(
-            "/api/v1/devices",
-            json={"kind": kind, "area_code": area_codes[i % len(area_codes)], "name": f"{name} {i + 1}"},
-            headers=headers,
-        )
-        r.raise_for_status()
-        device = r.json()
-        c = await api.post(f"/api/v1/devices/{device['id']}/credentials", headers=headers)
-        c.raise_for_status()
-        creds = c.json()
-        root = creds["mqtt_topic_root"]
-        identities.append(
-            Identity(
-                device_id=creds["username"],
-                password=creds["password"],
-                kind=kind,
-                area_path=device["area_path"],
-                group_id=device["group_id"],
+    credentials (``concurrency`` at a time); returns the identities, in order, and the MQTT topic
+    root the server names."""
+    gate = asyncio.Semaphore(concurrency)
+    roots: set[str] = set()
+
+    async def one(i: int) -> Identity:
+        async with gate:
+            r = await api.post(
+                "/api/v1/devices",
+                json={"kind": kind, "area_code": area_codes[i % len(area_codes)], "name": f"{name} {i + 1}"},
+                headers=headers,
             )
+            r.raise_for_status()
+            device = r.json()
+            c = await api.post(f"/api/v1/devices/{device['id']}/credentials", headers=headers)
+            c.raise_for_status()
+            creds = c.json()
+        roots.add(creds["mqtt_topic_root"])
+        return Identity(
+            device_id=creds["username"],
+            password=creds["password"],
+            kind=kind,
+            area_path=device["area_path"],
+            group_id=device["group_id"],
         )
-    return identities, root
+
+    identities = list(await asyncio.gather(*(one(i) for i in range(count))))
+    return identities, roots.pop() if roots else ""
 
 
 async def province_keys(api: httpx.AsyncClient) -> dict[str, Ed25519PublicKey]:
