@@ -18,7 +18,7 @@ CHALLENGE = {"WWW-Authenticate": 'Basic realm="keng-device", charset="UTF-8"'}
 
 def basic_credentials(header: str) -> tuple[str, str] | None:
     scheme, _, value = header.partition(" ")
-    if scheme.lower() != "basic" or not value:
+    if scheme.lower() != "basic" or not value.strip():
         return None
     try:
         username, sep, password = (

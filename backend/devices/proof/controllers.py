@@ -30,7 +30,7 @@ class DeviceProofController(Controller):
     async def proof(
         self, rt: RuntimeDep, request: Request, device_id: FromPath[uuid.UUID], data: JSONBody[ProofBatchIn]
     ) -> ProofBatchOut:
-        device = await device_from_basic(rt, request, device_id)
+        device = await device_from_basic(request, device_id)
         return await services.record_proofs(rt, device.id, device.group_id, data.reports)
 
 
