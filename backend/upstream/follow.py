@@ -224,6 +224,10 @@ async def _follow(rt: Runtime, upstream_id: uuid.UUID) -> None:
         log.warning("upstream notice %s: local step refused: %s", upstream_id, exc)
 
 
+def _texts(row: dict[str, Any]) -> dict[str, NoticeText]:
+    return {lang: msgspec.convert(t, NoticeText) for lang, t in json_column(row["texts"]).items()}
+
+
 def _current(row: dict[str, Any], now: datetime) -> bool:
     return row["valid_until"] is None or row["valid_until"] > now
 
@@ -263,7 +267,7 @@ async def _follow_update(rt: Runtime, row: dict[str, Any], previous: dict[str, A
         await _revise_pending(rt, row, local)
         return
     actor = link_actor(await _province(rt))
-    texts = {lang: msgspec.convert(t, NoticeText) for lang, t in json_column(row["texts"]).items()}
+    texts = _texts(row)
     update = await notices.new_version(
         rt,
         actor,
@@ -294,7 +298,7 @@ async def _revise_pending(rt: Runtime, row: dict[str, Any], local: dict[str, Any
         await flows.return_to_draft(rt, actor, local["id"], ActionIn(reason=reason))
     current = await Notice.select(Notice.row_version).where(Notice.id == local["id"]).first()
     assert current is not None
-    texts = {lang: msgspec.convert(t, NoticeText) for lang, t in json_column(row["texts"]).items()}
+    texts = _texts(row)
     await notices.edit(
         rt,
         actor,
@@ -424,7 +428,7 @@ async def adopt_row(
     province = await _province(rt)
     try:
         targets = data.target_areas or await _targets(rt, json_column(row["target_areas"], []), province)
-        texts = {lang: msgspec.convert(t, NoticeText) for lang, t in json_column(row["texts"]).items()}
+        texts = _texts(row)
         local = await notices.create(
             rt,
             actor,

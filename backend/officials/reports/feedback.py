@@ -107,17 +107,14 @@ async def feedback_figures(
 ) -> FeedbackFigures:
     """Reports created in [start, end) whose effective area is inside ``path``."""
     window = (True, start, f"{path}%", start, end)  # an answer never precedes its report
-    if db.dialect == "postgres":
-        # These plans cost enough to trigger PostgreSQL's JIT, whose compilation alone takes
-        # longer than the queries.
-        async with db.transaction():
+    postgres = db.dialect == "postgres"
+    async with db.transaction() if postgres else db.reading():
+        if postgres:
+            # These plans cost enough to trigger PostgreSQL's JIT, whose compilation alone takes
+            # longer than the queries.
             await db.execute("SET LOCAL jit = off")
-            groups = await db.fetch(_groups_sql(db.dialect), now, now, *window)
-            answers = await db.fetch(_hours_sql(db.dialect), *window)
-    else:
-        async with db.reading():
-            groups = await db.fetch(_groups_sql(db.dialect), now, now, *window)
-            answers = await db.fetch(_hours_sql(db.dialect), *window)
+        groups = await db.fetch(_groups_sql(db.dialect), now, now, *window)
+        answers = await db.fetch(_hours_sql(db.dialect), *window)
     total = _Tally()
     by_category: dict[str, _Tally] = defaultdict(_Tally)
     by_month: dict[str, _Tally] = defaultdict(_Tally)
