@@ -1,6 +1,7 @@
 """A real Mosquitto, started by the test on a free port with the exported password and ACL files:
 each device logs in with its own password and is confined to its topics; after a revocation, a new
-export and a reload, the device cannot log in. (The system Mosquitto on 1883 is never touched.)"""
+export and a reload, the device is dropped if connected and cannot log in again; a device moved
+elsewhere stops receiving its old topics. (The system Mosquitto on 1883 is never touched.)"""
 
 from __future__ import annotations
 
