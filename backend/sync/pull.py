@@ -14,7 +14,7 @@ that row's last change, so the next page picks up exactly where this one stopped
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
 import msgspec
@@ -67,10 +67,14 @@ def change_out(table: SyncedTable, actor: Actor, row_id: str, row: Row | None) -
     )
 
 
-async def load_rows(rt: Runtime, table: SyncedTable, ids: Sequence[str]) -> dict[str, Row]:
-    """Rows with their versions; versions are read first, so a version never runs ahead of the data
-    sent with it (a change in between only makes the phone receive the row once more)."""
-    marks = await versions(rt, table.name, ids)
+async def load_rows(
+    rt: Runtime, table: SyncedTable, ids: Sequence[str], marks: Mapping[str, int] | None = None
+) -> dict[str, Row]:
+    """Rows with their versions; versions are read first (or were, by the caller: ``marks``), so a
+    version never runs ahead of the data sent with it (a change in between only makes the phone
+    receive the row once more)."""
+    if marks is None:
+        marks = await versions(rt, table.name, ids)
     rows = await table.load(rt, ids)
     for row_id, row in rows.items():
         row.version = marks.get(row_id, 0)
@@ -86,8 +90,14 @@ async def pull(
     max_bytes: int,
     wide: Actor | None = None,
     wide_until: int = 0,
+    top: int | None = None,
+    tags: Mapping[int, str] | None = None,
 ) -> Page:
-    top = await high_water(rt)
+    """One page after ``cursor``. ``top``: the high-water mark if the caller read it already (in
+    this request, before anything was written); ``tags``: tags of changes the caller knows."""
+    if top is None:
+        top = await high_water(rt)
+    known = dict(tags or {})
     limit_to = top
     actors = [actor]
     if wide is not None and cursor < wide_until:
@@ -96,42 +106,51 @@ async def pull(
         actors.append(wide)
         limit_to = min(top, wide_until)
     if cursor >= limit_to:
-        return Page(changes=[], cursor=cursor, tag=await _tag(rt, cursor), more=False)
+        return Page(changes=[], cursor=cursor, tag=await _tag(rt, cursor, known), more=False)
     prefixes, above = area_filter(registry, actors)
-    entries = await _window(rt, registry.names, cursor, limit_to, prefixes, above)
+    entries = await _window(rt, registry.names, device_id, cursor, limit_to, prefixes, above)
     complete = len(entries) < WINDOW
-    window_end = limit_to if complete else int(entries[-1]["seq"])
+    window_end = limit_to if complete else entries[-1].seq
     if not entries:
-        return Page(changes=[], cursor=window_end, tag=await _tag(rt, window_end), more=window_end < top)
+        return Page(
+            changes=[], cursor=window_end, tag=await _tag(rt, window_end, known), more=window_end < top
+        )
 
-    seqs_by_row: dict[tuple[str, str], list[int]] = {}
+    # Per row: its changes in the window, whether all of them are this phone's own, its version.
+    rows_seen: dict[tuple[str, str], _Seen] = {}
     for e in entries:
-        seqs_by_row.setdefault((e["table_name"], e["row_id"]), []).append(int(e["seq"]))
-    own = await _own(rt, device_id, cursor, window_end)
-    order = sorted(seqs_by_row.items(), key=lambda item: item[1][-1])
-    wanted: dict[str, list[str]] = {}
-    for (table_name, row_id), seqs in order:
-        if not all(s in own for s in seqs):
-            wanted.setdefault(table_name, []).append(row_id)
+        known[e.seq] = tag_of(e.seq, e.table, e.row_id, e.op)
+        seen = rows_seen.get((e.table, e.row_id))
+        if seen is None:
+            rows_seen[(e.table, e.row_id)] = _Seen(last=e.seq, own=e.own, version=e.version)
+        else:
+            seen.last = e.seq
+            seen.own = seen.own and e.own
+            seen.version = max(seen.version, e.version)
+    order = sorted(rows_seen.items(), key=lambda item: item[1].last)
+    wanted: dict[str, dict[str, int]] = {}
+    for (table_name, row_id), seen in order:
+        if not seen.own:
+            wanted.setdefault(table_name, {})[row_id] = seen.version
     loaded: dict[str, dict[str, Row]] = {}
-    for table_name, ids in wanted.items():
+    for table_name, marks in wanted.items():
         table = registry.get(table_name)
         if table is not None:
-            loaded[table_name] = await load_rows(rt, table, ids)
+            loaded[table_name] = await load_rows(rt, table, list(marks), marks)
 
     changes: list[ChangeOut] = []
     used = 0
     new_cursor = window_end
     cut = False
-    for (table_name, row_id), seqs in order:
+    for (table_name, row_id), seen in order:
         table = registry.get(table_name)
-        if table is None or all(s in own for s in seqs):
+        if table is None or seen.own:
             continue
         change = change_out(table, actor, row_id, loaded[table_name].get(row_id))
         size = encoded_size(change)
         if changes and used + size > max_bytes:
             # Stop before this row: the cursor covers every row whose last change came earlier.
-            new_cursor = seqs[-1] - 1
+            new_cursor = seen.last - 1
             cut = True
             break
         changes.append(change)
@@ -141,13 +160,40 @@ async def pull(
         # unknown table) or belongs to a row already sent; the cursor may safely stand there.
         new_cursor = max(new_cursor, cursor)
     more = cut or not complete or window_end < top
-    tag = await _tag(rt, new_cursor)
+    tag = await _tag(rt, new_cursor, known)
     return Page(changes=changes, cursor=new_cursor, tag=tag, more=more, bytes=used)
 
 
+@dataclass
+class _Seen:
+    last: int  # the row's last change in the window
+    own: bool  # every change of the row in the window came from this phone
+    version: int  # the row's last change of all, read with the window
+
+
+@dataclass(frozen=True)
+class Entry:
+    seq: int
+    table: str
+    row_id: str
+    op: str
+    own: bool
+    version: int
+
+
 async def _window(
-    rt: Runtime, tables: list[str], cursor: int, top: int, prefixes: list[str], above: list[str]
-) -> list[dict[str, object]]:
+    rt: Runtime,
+    tables: list[str],
+    device_id: str,
+    cursor: int,
+    top: int,
+    prefixes: list[str],
+    above: list[str],
+) -> list[Entry]:
+    """The change-log entries after ``cursor`` up to ``top`` that concern these areas, each with
+    whether this device's mutation made it and its row's version (the row's last change), in one
+    statement. The areas are matched within the sequence range first, so the cost follows the
+    window, not the size of the log."""
     if not tables or not (prefixes or above):
         return []
     conditions = ["a.\"area_path\" LIKE {} ESCAPE '\\'" for _ in prefixes]
@@ -157,28 +203,34 @@ async def _window(
         args.extend(above)
     table_marks = ", ".join("{}" for _ in tables)
     sql = (
-        'SELECT l."seq", l."table_name", l."row_id" FROM "change_log" l '
+        'SELECT l."seq", l."table_name", l."row_id", l."op", o."seq" AS "own", '
+        '(SELECT max(m."seq") FROM "change_log" m '
+        'WHERE m."table_name" = l."table_name" AND m."row_id" = l."row_id") AS "v" '
+        'FROM "change_log" l LEFT JOIN "sync_origin" o ON o."seq" = l."seq" AND o."device_id" = {} '
         f'WHERE l."seq" > {{}} AND l."seq" <= {{}} AND l."table_name" IN ({table_marks}) '
-        'AND EXISTS (SELECT 1 FROM "change_area" a WHERE a."seq" = l."seq" AND '
+        'AND l."seq" IN (SELECT a."seq" FROM "change_area" a WHERE a."seq" > {} AND a."seq" <= {} AND '
         f"({' OR '.join(conditions)})) "
         f'ORDER BY l."seq" LIMIT {WINDOW}'
     )
-    return await rt.db.fetch(sql, cursor, top, *tables, *args)
+    rows = await rt.db.fetch(sql, device_id, cursor, top, *tables, cursor, top, *args)
+    return [
+        Entry(
+            seq=int(r["seq"]),
+            table=r["table_name"],
+            row_id=r["row_id"],
+            op=r["op"],
+            own=r["own"] is not None,
+            version=int(r["v"] or 0),
+        )
+        for r in rows
+    ]
 
 
-async def _own(rt: Runtime, device_id: str, after: int, upto: int) -> set[int]:
-    rows = await rt.db.fetch(
-        'SELECT "seq" FROM "sync_origin" WHERE "device_id" = {} AND "seq" > {} AND "seq" <= {}',
-        device_id,
-        after,
-        upto,
-    )
-    return {int(r["seq"]) for r in rows}
-
-
-async def _tag(rt: Runtime, seq: int) -> str:
+async def _tag(rt: Runtime, seq: int, known: Mapping[int, str] | None = None) -> str:
     if seq <= 0:
         return ""
+    if known is not None and seq in known:
+        return known[seq]
     rows = await rt.db.fetch('SELECT "table_name", "row_id", "op" FROM "change_log" WHERE "seq" = {}', seq)
     if not rows:
         return ""

@@ -77,18 +77,27 @@ def _remember(key: tuple[str, str, str, str, int, str], items: list[tuple[str, b
         _listed.popitem(last=False)
 
 
-async def start(rt: Runtime, kind: str, new: str, old: str = "") -> ScanState:
-    return ScanState(kind=kind, new=new, old=old, mark=await high_water(rt))
+async def start(rt: Runtime, kind: str, new: str, old: str = "", mark: int | None = None) -> ScanState:
+    """A new scan; ``mark``: the high-water mark if the caller has just read it."""
+    return ScanState(kind=kind, new=new, old=old, mark=await high_water(rt) if mark is None else mark)
 
 
 async def page(
-    rt: Runtime, registry: Registry, actor: Actor, state: ScanState, max_bytes: int, old: Actor | None = None
+    rt: Runtime,
+    registry: Registry,
+    actor: Actor,
+    state: ScanState,
+    max_bytes: int,
+    old: Actor | None = None,
+    history: str | None = None,
 ) -> ScanPage:
+    """The next page of a scan. ``history``: ``"<epoch>:<tag at the mark>"`` if the caller read it."""
     tables = registry.names
     changes: list[ChangeOut] = []
     used = 0
     # The server's history at the mark (a restored or emptied database may reuse its numbers).
-    history = f"{(await get_state(rt)).epoch}:{await change_tag(rt, state.mark)}"
+    if history is None:
+        history = f"{(await get_state(rt)).epoch}:{await change_tag(rt, state.mark)}"
     while state.table < len(tables):
         table = registry.get(tables[state.table])
         assert table is not None

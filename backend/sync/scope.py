@@ -25,18 +25,29 @@ def token_of(grants: list[list[str]]) -> str:
     return hashlib.blake2b(raw.encode(), digest_size=12).hexdigest()
 
 
-async def token_for(rt: Runtime, actor: Actor) -> str:
-    """The actor's current scope token, remembered for later comparisons."""
+def current_token(actor: Actor) -> str:
+    return token_of(grants_of(actor))
+
+
+async def remember(rt: Runtime, actor: Actor) -> str:
+    """Keep the grants behind the actor's current token (a no-op if already kept)."""
     grants = grants_of(actor)
     token = token_of(grants)
+    await rt.db.execute(
+        'INSERT INTO "sync_scope" ("token", "grants", "created_at") VALUES ({}, {}, {}) '
+        "ON CONFLICT DO NOTHING",
+        token,
+        json.dumps(grants),
+        rt.clock.now(),
+    )
+    return token
+
+
+async def token_for(rt: Runtime, actor: Actor) -> str:
+    """The actor's current scope token, remembered for later comparisons."""
+    token = current_token(actor)
     if not await SyncScope.exists().where(SyncScope.token == token):
-        await rt.db.execute(
-            'INSERT INTO "sync_scope" ("token", "grants", "created_at") VALUES ({}, {}, {}) '
-            "ON CONFLICT DO NOTHING",
-            token,
-            json.dumps(grants),
-            rt.clock.now(),
-        )
+        await remember(rt, actor)
     return token
 
 

@@ -23,7 +23,7 @@ from backend.core.accounts.permissions import Actor
 from backend.lib.errors import BadRequest, DomainError, Forbidden, RateLimited, Unavailable
 from backend.runtime import Runtime
 from backend.sync import integrity, pull, scans
-from backend.sync.push import DeviceTaken, Mutation, Pusher, device_seq
+from backend.sync.push import DeviceTaken, Mutation, Pusher
 from backend.sync.registry import Registry
 from backend.sync.schemas import (
     PROTOCOLS,
@@ -34,8 +34,8 @@ from backend.sync.schemas import (
     SyncIn,
     SyncOut,
 )
-from backend.sync.scope import actor_for_token, token_for
-from backend.sync.state import State, change_tag, get_state, high_water
+from backend.sync.scope import actor_for_token, current_token, remember
+from backend.sync.state import Snapshot, get_state, high_water, snapshot
 
 TRANSIENT: tuple[type[BaseException], ...] = (
     sqlite3.OperationalError,
@@ -135,8 +135,33 @@ def parse_mutations(protocol: int, raw: list[Any]) -> list[Mutation]:
     return out
 
 
-async def history_problem(rt: Runtime, state: State, req: SyncIn) -> str | None:
+def scan_mark(req: SyncIn) -> int:
+    """The mark of the scan the phone continues (0 if none, or if its token is unreadable: the page
+    itself then answers that)."""
+    if req.scan is None:
+        return 0
+    try:
+        return scans.ScanState.decode(req.scan).mark
+    except BadRequest:
+        return 0
+
+
+async def starting_facts(rt: Runtime, actor: Actor, req: SyncIn, token: str) -> Snapshot:
+    facts = await snapshot(rt, req.device, req.cursor, token, scan_mark(req))
+    if facts is None:
+        await get_state(rt)  # the first sync of this server makes its state row
+        facts = await snapshot(rt, req.device, req.cursor, token, scan_mark(req))
+        assert facts is not None
+    if not facts.scope_known:
+        await remember(rt, actor)
+    if facts.device_account is not None and facts.device_account != str(actor.account_id):
+        raise DeviceTaken(details={"device": req.device})
+    return facts
+
+
+async def history_problem(rt: Runtime, facts: Snapshot, req: SyncIn, token: str) -> str | None:
     """Why the phone's rows can no longer be continued from, or None."""
+    state = facts.state
     if req.epoch is not None and req.epoch != state.epoch:
         return "epoch"
     if req.cursor > 0:
@@ -144,7 +169,7 @@ async def history_problem(rt: Runtime, state: State, req: SyncIn) -> str | None:
             return "epoch"
         if req.cursor < state.floor:
             return "horizon"
-        tag = await change_tag(rt, req.cursor)
+        tag = facts.cursor_tag
         if tag is None:
             # Exactly at the floor: its change was pruned at the horizon, and the phone has seen
             # everything up to it. Anywhere above: this server never had that change.
@@ -152,9 +177,9 @@ async def history_problem(rt: Runtime, state: State, req: SyncIn) -> str | None:
                 return "epoch"
         elif tag != req.tag:
             return "epoch"
-        if req.cursor > await high_water(rt):
+        if req.cursor > facts.top:
             return "epoch"
-    if req.scope is not None and await actor_for_token(rt, None, req.scope) is None:
+    if req.scope is not None and req.scope != token and await actor_for_token(rt, None, req.scope) is None:
         return "scope"
     return None
 
@@ -166,16 +191,16 @@ async def round_trip(rt: Runtime, registry: Registry, actor: Actor, req: SyncIn,
     mutations = parse_mutations(req.protocol, req.mutations)
     max_bytes = min(req.max_bytes, rt.settings.sync_max_page_bytes)
     async with transient_as_503():
-        state = await get_state(rt)
-        token = await token_for(rt, actor)  # may write: before the read-only stretches below
-        # Reads run on one connection (SQLite otherwise opens one per statement).
-        async with rt.db.reading():
-            problem = await history_problem(rt, state, req)
-            seq = await _device_seq_checked(rt, actor, req.device)
+        token = current_token(actor)
+        # One statement for the state, the high-water mark, the tags, the device and the scope; the
+        # writes it may call for (first state row, a new scope token) come before the reads below.
+        facts = await starting_facts(rt, actor, req, token)
+        seq = facts.device_seq
+        problem = await history_problem(rt, facts, req, token)
         if problem is not None:
             return SyncOut(
                 protocol=req.protocol,
-                epoch=state.epoch,
+                epoch=facts.state.epoch,
                 device_seq=seq,
                 cursor=0,
                 reset=ResetOut(reason=problem),
@@ -186,23 +211,18 @@ async def round_trip(rt: Runtime, registry: Registry, actor: Actor, req: SyncIn,
             async with rt.db.transaction():
                 result = await Pusher(rt, registry, actor, req.device, language).run(mutations, req.protocol)
             acks, seq, gap = result.acks, result.device_seq, result.gap
+        # What was read before the push holds for the page only if nothing was pushed.
+        known = None if mutations else facts
         async with rt.db.reading():
-            out = await _page(rt, registry, actor, req, max_bytes, token)
+            out = await _page(rt, registry, actor, req, max_bytes, token, known)
             if req.digest and not out.more and out.scan is None and out.reset is None:
                 out.digest = await integrity.digests(rt, registry, actor)
         out.protocol = req.protocol
-        out.epoch = state.epoch
+        out.epoch = facts.state.epoch
         out.device_seq = seq
         out.acks = acks
         out.gap = gap
         return out
-
-
-async def _device_seq_checked(rt: Runtime, actor: Actor, device_id: str) -> int:
-    row = await rt.db.fetch('SELECT "account" FROM "sync_device" WHERE "id" = {}', device_id)
-    if row and str(row[0]["account"]) != str(actor.account_id):
-        raise DeviceTaken(details={"device": device_id})
-    return await device_seq(rt, device_id)
 
 
 def _empty(req: SyncIn, **kwargs: Any) -> SyncOut:
@@ -210,25 +230,37 @@ def _empty(req: SyncIn, **kwargs: Any) -> SyncOut:
 
 
 async def _page(
-    rt: Runtime, registry: Registry, actor: Actor, req: SyncIn, max_bytes: int, token: str
+    rt: Runtime,
+    registry: Registry,
+    actor: Actor,
+    req: SyncIn,
+    max_bytes: int,
+    token: str,
+    known: Snapshot | None,
 ) -> SyncOut:
     if req.scan is not None:
         state = scans.ScanState.decode(req.scan)
         if state.new != token:
             return _empty(req, cursor=0, reset=ResetOut(reason="scope"))
-        return await _scan(rt, registry, actor, req, state, max_bytes)
+        return await _scan(rt, registry, actor, req, state, max_bytes, known)
+    mark = known.top if known is not None else None
     if req.scope is None:
-        return await _scan(rt, registry, actor, req, await scans.start(rt, "snapshot", token), max_bytes)
+        state = await scans.start(rt, "snapshot", token, mark=mark)
+        return await _scan(rt, registry, actor, req, state, max_bytes, known)
     if req.scope != token:
-        return await _scan(
-            rt, registry, actor, req, await scans.start(rt, "delta", token, req.scope), max_bytes
-        )
+        state = await scans.start(rt, "delta", token, req.scope, mark=mark)
+        return await _scan(rt, registry, actor, req, state, max_bytes, known)
     wide_actor, wide_until = None, 0
     if req.wide:
         old, _, until = req.wide.partition(":")
         wide_actor = await actor_for_token(rt, actor.account_id, old)
         wide_until = int(until) if until.isdigit() else 0
-    page = await pull.pull(rt, registry, actor, req.device, req.cursor, max_bytes, wide_actor, wide_until)
+    top, tags = None, None
+    if known is not None:
+        top, tags = known.top, known.tags()
+    page = await pull.pull(
+        rt, registry, actor, req.device, req.cursor, max_bytes, wide_actor, wide_until, top, tags
+    )
     wide = req.wide if (req.wide and page.cursor < wide_until) else None
     return _empty(
         req, cursor=page.cursor, tag=page.tag, more=page.more, changes=page.changes, scope=token, wide=wide
@@ -236,21 +268,28 @@ async def _page(
 
 
 async def _scan(
-    rt: Runtime, registry: Registry, actor: Actor, req: SyncIn, state: scans.ScanState, max_bytes: int
+    rt: Runtime,
+    registry: Registry,
+    actor: Actor,
+    req: SyncIn,
+    state: scans.ScanState,
+    max_bytes: int,
+    known: Snapshot | None,
 ) -> SyncOut:
     old = await actor_for_token(rt, actor.account_id, state.old) if state.old else None
-    page = await scans.page(rt, registry, actor, state, max_bytes, old)
+    history = known.history(state.mark) if known is not None else None
+    page = await scans.page(rt, registry, actor, state, max_bytes, old, history)
     scan = ScanOut(kind=state.kind, token=page.state.encode(), done=page.done)  # type: ignore[arg-type]
     if not page.done:
         return _empty(req, cursor=req.cursor, tag=req.tag, more=True, changes=page.changes, scan=scan)
     if state.kind == "snapshot":
         cursor = state.mark
-        tag = await pull._tag(rt, cursor)
+        tag = await pull._tag(rt, cursor, known.tags() if known is not None else None)
         wide = None
     else:
         cursor, tag = req.cursor, req.tag
         wide = f"{state.old}:{page.state.wide_until}"
-    more = await high_water(rt) > cursor
+    more = (known.top if known is not None else await high_water(rt)) > cursor
     return _empty(
         req, cursor=cursor, tag=tag, more=more, changes=page.changes, scan=scan, scope=state.new, wide=wide
     )
