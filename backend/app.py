@@ -62,8 +62,8 @@ from backend.devices.controllers import DeviceController, ProvisioningController
 from backend.devices.device_api import DeviceApiController
 from backend.devices.health import presence as device_presence
 from backend.devices.health.controllers import DeviceHealthController, StaffNotificationController
+from backend.devices.intake import DeviceIntake
 from backend.devices.player.controllers import BoardPlayerController
-from backend.devices.proof import mqtt_handlers as proof_mqtt
 from backend.devices.proof.controllers import DeviceProofController, NoticeDeviceController
 from backend.devices.server_account import server_credentials
 from backend.lib import migrations
@@ -181,12 +181,13 @@ def create_app(settings: Settings, overrides: Overrides | None = None) -> Litest
                 tts=overrides.tts,
             )
             app.state.rt = rt
-            for topic_filter, handler in proof_mqtt.handlers(rt):
-                bus.subscribe(topic_filter, handler)
             app.state.broker = broker
             if guard is not None:
                 guard.bind(rt)
-            device_mqtt.register(rt)  # before the bus connects: it subscribes on connect
+            intake = DeviceIntake(rt)
+            app.state.device_intake = intake
+            device_mqtt.register(rt, intake)  # before the bus connects: it subscribes on connect
+            intake.start()
             app.state.login_limiter = RateLimiter(settings.login_rate_per_minute)
             await categories.seed_defaults(rt)
             if mqtt is not None:
@@ -250,6 +251,7 @@ def create_app(settings: Settings, overrides: Overrides | None = None) -> Litest
                 await worker.stop()
                 if mqtt is not None:
                     await mqtt.stop()
+                await intake.stop()
                 if broker is not None:
                     await broker.stop()
 

@@ -23,7 +23,6 @@ from backend.core.notices import services as notices
 from backend.core.notices.schemas import ActionIn, NoticeIn, NoticeText
 from backend.devices import services as devices
 from backend.devices.schemas import Capabilities, DeviceIn
-from backend.lib.crypto import hash_password
 from backend.runtime import Runtime
 
 PROVINCE = "38"
@@ -84,17 +83,6 @@ async def load(rt: Runtime) -> list[DemoAccount]:
         await Account.insert(
             Account(
                 id=uuid.uuid4(), kind="citizen", device_id="demo-citizen-device", created_at=rt.clock.now()
-            )
-        )
-    if not await Account.exists().where(Account.username == "demo.loa01"):
-        await Account.insert(
-            Account(
-                id=uuid.uuid4(),
-                kind="device",
-                username="demo.loa01",
-                full_name="Cụm loa thôn 1",
-                password_hash=hash_password("demo-device-2026"),
-                created_at=rt.clock.now(),
             )
         )
     if created_any:

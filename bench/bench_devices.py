@@ -7,7 +7,8 @@ against Mosquitto on 127.0.0.1:1883, in a namespace of their own.
 
 1. **Emergency, one target area** — the commune: approve (``emergency-publish``) → the outbox
    renders the speech, signs and publishes → every device verified it. Latency per device from the
-   approve call, and from the server's publish call (broker fan-out + the device's check).
+   approve call, and from the server's publish call (broker fan-out + the device's check); then
+   until ``GET /api/v1/notices/{id}/emergency-acks`` lists every device's acceptance.
 2. **Emergency, ten target areas** — the commune's ten villages (devices spread over them): the
    number of publishes is the number of areas, whatever the number of devices.
 3. **Baseline**, same process, same devices: the first emergency's envelope published again raw
@@ -103,6 +104,15 @@ def count_publishes(rt) -> None:
     rt.bus.publish = publish
 
 
+async def all_acks_listed(api, headers, notice_id: str, devices: int) -> float:
+    """When ``emergency-acks`` first lists ``devices`` acceptances (polled every 50 ms)."""
+    while True:
+        r = await api.get(f"/api/v1/notices/{notice_id}/emergency-acks", headers=headers)
+        if r.status_code == 200 and r.json()["accepted"] >= devices:
+            return perf_counter()
+        await asyncio.sleep(0.05)
+
+
 async def emergency(api, headers, fleet: Fleet, targets: list[str], obs: Observer, label: str) -> dict:
     body = {
         "category": "disaster",
@@ -117,12 +127,15 @@ async def emergency(api, headers, fleet: Fleet, targets: list[str], obs: Observe
     started = perf_counter()
     r = await api.post(f"/api/v1/notices/{notice['id']}/emergency-publish", json={}, headers=headers)
     r.raise_for_status()
+    # What staff see, watched from the approval on: every device's acceptance listed.
+    listed = asyncio.create_task(all_acks_listed(api, headers, notice["id"], len(fleet.devices)))
     await api.app.state.worker.drain(max_rounds=200)  # type: ignore[attr-defined]
     row = (
         await Manifest.select(Manifest.id).where(Manifest.thread_id == uuid.UUID(notice["thread_id"])).first()
     )
     mid = str(row["id"])
     await fleet.wait_for(lambda d: any(x.manifest_id == mid for x in d.stats.received), 120)
+    acks_visible = await listed
     publishes = [s for s in published[mark:] if f"/emergency/{notice['thread_id']}" in s[1] and s[2]]
     first_seen = min(s[0] for s in publishes)
     verified = fleet.verified_at(mid)
@@ -133,6 +146,8 @@ async def emergency(api, headers, fleet: Fleet, targets: list[str], obs: Observe
         "from_approve": [v - started for v in verified],
         "from_publish": [v - first_seen for v in verified],  # server's first publish call → verified
         "manifest_id": mid,
+        "acks_visible": acks_visible - started,
+        "acks_after_last_verified": acks_visible - max(verified),
         "envelope": publishes[0][2],
         "thread_id": notice["thread_id"],
     }
@@ -211,6 +226,10 @@ async def bench(args: argparse.Namespace, data_dir: Path) -> None:
                     )
                     print(f"  approve → verified: {quantiles(run['from_approve'])}")
                     print(f"  server publish → verified: {quantiles(run['from_publish'])}")
+                    print(
+                        f"  approve → every acceptance listed by emergency-acks: {run['acks_visible'] * 1000:.0f} ms"
+                        f" ({run['acks_after_last_verified'] * 1000:.0f} ms after the last device verified)"
+                    )
                 print(f"baseline raw publish → verified: {quantiles(base)}")
                 p50 = statistics.median(one["from_publish"]) / statistics.median(base)
                 print(f"ratio (server publish → verified) / baseline, p50: {p50:.2f}")

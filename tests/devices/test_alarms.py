@@ -78,7 +78,7 @@ async def test_commune_officials_get_a_push_when_a_cluster_goes_offline(client, 
     board = await registered(client, admin, "38001", kind="eboard")
     for d in (cluster, board):
         await presence.touch(app_rt, uuid.UUID(d.id))
-        await presence.on_status(app_rt, uuid.UUID(d.id), b"offline")
+        await presence.on_offline(app_rt, uuid.UUID(d.id))
     await drain(client)
     await drain(client)  # a second round sends nothing again
     rows = await StaffNotification.select().order_by(StaffNotification.account_id)

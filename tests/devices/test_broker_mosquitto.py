@@ -1,6 +1,7 @@
 """A real Mosquitto, started by the test on a free port with the exported password and ACL files:
 each device logs in with its own password and is confined to its topics; after a revocation, a new
-export and a reload, the device cannot log in. (The system Mosquitto on 1883 is never touched.)"""
+export and a reload, the device is dropped if connected and cannot log in again; a device moved
+elsewhere stops receiving its old topics. (The system Mosquitto on 1883 is never touched.)"""
 
 from __future__ import annotations
 
@@ -11,15 +12,17 @@ from collections.abc import AsyncIterator
 from pathlib import Path
 
 import aiomqtt
+import pytest
 
 from backend.adapters.broker import free_port
 from backend.adapters.mqtt import BrokerAddress
 from backend.core.accounts.permissions import Role
 from backend.core.audit.tables import AuditEntry
 from backend.devices import mosquitto
+from backend.devices.topics import Topics
 from tests.broadcast.support import station
 from tests.devices.acl_scenario import device_is_confined, refused, strangers_are_refused
-from tests.devices.support import BASE, WAIT, as_device, registered
+from tests.devices.support import BASE, WAIT, as_device, as_server, next_message, registered
 
 MOSQUITTO = "/usr/sbin/mosquitto"
 
@@ -91,12 +94,13 @@ async def test_mosquitto_enforces_the_exported_passwords_and_acls(
         await strangers_are_refused(address, a)
         await refused(address, retired)
 
-    async with mosquitto_on(folder) as (address, pid_file):
-        async with as_device(address, a):
-            pass
+    async with mosquitto_on(folder) as (address, pid_file), as_device(address, a) as connected:
         r = await client.post(f"{BASE}/{a.id}/revoke", headers=admin.headers)
         assert r.status_code == 200
         again = await mosquitto.export(app_rt, folder, pid_file)
+        # On reload Mosquitto drops a connected client whose user left the password file.
+        with pytest.raises(aiomqtt.MqttError):
+            await next_message(connected)
         assert again.reloaded_pid == int(pid_file.read_text()) and again.devices == 1
         assert a.id not in again.password_file.read_text()
         exports = await AuditEntry.select(AuditEntry.action).where(
@@ -114,3 +118,42 @@ async def test_mosquitto_enforces_the_exported_passwords_and_acls(
                 await asyncio.sleep(0.05)
         async with as_device(address, b):
             pass
+
+
+async def test_a_connected_device_moved_elsewhere_stops_receiving_its_old_areas_after_reload(
+    client, factory, app_rt, settings, tmp_path
+):
+    """Mosquitto checks the ACL when it delivers, so a device that stays connected through a move
+    receives nothing more on its old area's topics once the new files are loaded."""
+    await factory.tree()
+    await station(client, factory, "38001")
+    await station(client, factory, "38002")
+    admin = await factory.user((Role.ADMIN, "VN"))
+    a = await registered(client, admin, "38001-01")
+    topics = Topics.for_settings(settings)
+    old_area = topics.area_emergency("38001-01", "t-old")
+    folder = tmp_path / "mosquitto"
+    await mosquitto.export(app_rt, folder)
+    async with mosquitto_on(folder) as (address, pid_file), as_device(address, a) as device:
+        await device.subscribe(topics.area_emergency_filter("38001-01"), qos=1)
+        async with as_server(address, settings) as server:
+            await server.publish(old_area, b"before", qos=1)
+            assert (await next_message(device)).payload == b"before"
+            moved = await client.patch(
+                f"{BASE}/{a.id}",
+                json={"area_code": "38002", "row_version": a.body["row_version"]},
+                headers=admin.headers,
+            )
+            assert moved.status_code == 200, moved.text
+            await mosquitto.export(app_rt, folder, pid_file)
+            # The reload happens in Mosquitto's own time: publish until the old topic stays silent.
+            await device.subscribe(topics.device(a.id, "commands"), qos=1)
+            async with asyncio.timeout(WAIT):
+                while True:
+                    await server.publish(old_area, b"after", qos=1)
+                    await server.publish(topics.device(a.id, "commands"), b"marker", qos=1)
+                    seen = [(await next_message(device)).payload]
+                    while seen[-1] != b"marker":
+                        seen.append((await next_message(device)).payload)
+                    if seen == [b"marker"]:
+                        break

@@ -85,22 +85,25 @@ async def touch(rt: Runtime, device_id: uuid.UUID) -> dict[str, Any] | None:
     return device
 
 
-async def on_status(rt: Runtime, device_id: uuid.UUID, payload: bytes) -> None:
+def status_word(payload: bytes) -> str:
+    """``online`` / ``offline`` from a status payload: the bare word, or JSON with ``state``."""
     text = payload.decode("utf-8", "replace").strip()
     if text.startswith("{"):
         try:
-            text = str(msgspec.json.decode(payload).get("state", ""))
+            return str(msgspec.json.decode(payload).get("state", ""))
         except (msgspec.DecodeError, AttributeError):
-            return
-    if text == "online":
-        await touch(rt, device_id)
-    elif text == "offline":
-        device = await _device(device_id)
-        if device is None:
-            return
-        async with rt.db.transaction():
-            await Device.update({Device.connected: False}).where(Device.id == device_id)
-            await set_state(rt, device, "offline", "disconnected")
+            return ""
+    return text
+
+
+async def on_offline(rt: Runtime, device_id: uuid.UUID) -> None:
+    """The device said goodbye, or the broker published its Last Will."""
+    device = await _device(device_id)
+    if device is None:
+        return
+    async with rt.db.transaction():
+        await Device.update({Device.connected: False}).where(Device.id == device_id)
+        await set_state(rt, device, "offline", "disconnected")
 
 
 async def on_reported(rt: Runtime, device_id: uuid.UUID, report: ReportedState) -> None:

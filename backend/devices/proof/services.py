@@ -85,23 +85,32 @@ async def record_proofs(
     return ProofBatchOut(recorded=recorded, duplicates=len(reports) - recorded)
 
 
-async def record_ack(rt: Runtime, device_id: uuid.UUID, ack: AckIn) -> bool:
-    """Store one acknowledgement; False when it was stored before or names no manifest we issued
-    (a rejected manifest that could not even be read is kept, with its reason)."""
-    manifest = None
-    if ack.manifest_id is not None:
-        manifest = await (
-            Manifest.select(Manifest.id, Manifest.scope, Manifest.kind, Manifest.version, Manifest.thread_id)
-            .where(Manifest.id == ack.manifest_id)
-            .first()
-        )
-        if manifest is None:
-            return False
-    elif ack.result == "accepted":
-        return False
-    key = f"{ack.manifest_id or '-'}:{ack.result}:{ack.reason if manifest is None else ''}"[:120]
-    rows = await (
-        ManifestAck.insert(
+async def record_acks(rt: Runtime, acks: list[tuple[uuid.UUID, AckIn]]) -> int:
+    """Store acknowledgements (a batch, as they arrive from many devices); returns how many are
+    new. One stored before, or naming no manifest we issued, is skipped; a rejected manifest that
+    could not even be read is kept, with its reason. Call inside a transaction."""
+    wanted = list({a.manifest_id for _, a in acks if a.manifest_id is not None})
+    manifests = (
+        {
+            m["id"]: m
+            for m in await Manifest.select(
+                Manifest.id, Manifest.scope, Manifest.kind, Manifest.version, Manifest.thread_id
+            ).where(Manifest.id.is_in(wanted))
+        }
+        if wanted
+        else {}
+    )
+    rows: dict[tuple[str, str], ManifestAck] = {}
+    now = rt.clock.now()
+    for device_id, ack in acks:
+        manifest = manifests.get(ack.manifest_id) if ack.manifest_id is not None else None
+        if (ack.manifest_id is not None and manifest is None) or (
+            ack.manifest_id is None and ack.result == "accepted"
+        ):
+            continue
+        key = f"{ack.manifest_id or '-'}:{ack.result}:{ack.reason if manifest is None else ''}"[:120]
+        rows.setdefault(
+            (str(device_id), key),
             ManifestAck(
                 device_id=str(device_id),
                 ack_key=key,
@@ -113,13 +122,17 @@ async def record_ack(rt: Runtime, device_id: uuid.UUID, ack: AckIn) -> bool:
                 result=ack.result,
                 reason=ack.reason,
                 acked_at=ack.at,
-                received_at=rt.clock.now(),
-            )
+                received_at=now,
+            ),
         )
+    if not rows:
+        return 0
+    stored = await (
+        ManifestAck.insert(*rows.values())
         .on_conflict(target=(ManifestAck.device_id, ManifestAck.ack_key), action="DO NOTHING")
         .returning(ManifestAck.id)
     )
-    return bool(rows)
+    return len(stored)
 
 
 async def _notice(notice_id: uuid.UUID) -> tuple[dict[str, Any], list[str]]:
