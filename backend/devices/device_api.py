@@ -18,6 +18,7 @@ from backend.devices.health import presence
 from backend.devices.health.schemas import DeviceEvent, ReportedState
 from backend.devices.health.state import desired_document
 from backend.devices.tables import Device
+from backend.devices.topics import Topics
 from backend.lib.http import errors
 from backend.lib.schema import Message
 
@@ -82,7 +83,5 @@ class DeviceApiController(Controller):
     )
     async def desired(self, rt: RuntimeDep, device: DeviceDep) -> dict[str, Any]:
         await presence.touch(rt, device.id)
-        row = (
-            await Device.select(Device.desired, Device.desired_version).where(Device.id == device.id).first()
-        )
-        return msgspec.to_builtins(desired_document(row))
+        row = await Device.select().where(Device.id == device.id).first()
+        return msgspec.to_builtins(desired_document(row, Topics.for_settings(rt.settings)))
