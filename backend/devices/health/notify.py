@@ -18,33 +18,19 @@ import msgspec
 from backend.adapters.push import FcmSender, PushOptions, WebPushSender, WebPushTarget
 from backend.citizen.push.channel import PushChannel
 from backend.citizen.push.tables import PushRegistration
-from backend.core.accounts.permissions import Role
-from backend.core.accounts.tables import RoleGrant
-from backend.core.areas.tables import Area
 from backend.core.outbox.services import ClaimedMessage
+from backend.devices.health import inbox
 from backend.devices.tables import Device, DeviceAlarm, StaffNotification
 from backend.lib.i18n import translate
 from backend.runtime import Runtime
 from backend.settings import Settings
 
-RECIPIENT_ROLES = (Role.COMMUNE_OFFICIAL.value, Role.COMMUNE_LEADER.value)
+RECIPIENT_ROLES = inbox.COMMUNE_ROLES
 PUSH_TTL = 6 * 3600
 
 
 async def recipients(device: dict[str, Any]) -> list[uuid.UUID]:
-    grants = await RoleGrant.select(RoleGrant.account, RoleGrant.area).where(
-        RoleGrant.role.is_in(list(RECIPIENT_ROLES))
-    )
-    if not grants:
-        return []
-    paths = {
-        a["code"]: a["path"]
-        for a in await Area.select(Area.code, Area.path).where(
-            Area.code.is_in(sorted({g["area"] for g in grants}))
-        )
-    }
-    found = {g["account"] for g in grants if device["area_path"].startswith(paths.get(g["area"], "\x00"))}
-    return sorted(found)
+    return await inbox.officials_over(device["area_path"], RECIPIENT_ROLES)
 
 
 def message(device: dict[str, Any], alarm: dict[str, Any], language: str = "vi") -> tuple[str, str]:
@@ -79,24 +65,22 @@ class DeviceAlarmChannel:
         if device is None:
             return
         title, body = message(device, alarm)
-        fresh: list[tuple[int, uuid.UUID]] = []
         async with rt.db.transaction():
-            for account_id in await recipients(device):
-                key = f"{alarm['id']}:{account_id}:raised"
-                if await StaffNotification.exists().where(StaffNotification.dedupe_key == key):
-                    continue
-                rows = await StaffNotification.insert(
-                    StaffNotification(
+            fresh = await inbox.deliver(
+                rt,
+                [
+                    inbox.Note(
                         account_id=account_id,
-                        alarm_id=alarm["id"],
-                        device_id=device["id"],
-                        dedupe_key=key,
+                        kind="device_alarm",
+                        dedupe_key=f"{alarm['id']}:{account_id}:raised",
                         title=title,
                         body=body,
-                        created_at=rt.clock.now(),
+                        alarm_id=alarm["id"],
+                        device_id=device["id"],
                     )
-                ).returning(StaffNotification.id)
-                fresh.append((rows[0]["id"], account_id))
+                    for account_id in await recipients(device)
+                ],
+            )
         for notification_id, account_id in fresh:
             pushed = await self._send(account_id, alarm, title, body)
             await StaffNotification.update({StaffNotification.pushed: pushed}).where(

@@ -129,6 +129,10 @@ class StaffNotificationOut(Schema):
     alarm_id: uuid.UUID | None
     created_at: datetime
     read_at: datetime | None
+    kind: Literal["device_alarm", "notice_moved", "notice_unplaced"] = "device_alarm"
+    notice_id: uuid.UUID | None = None
+    station_id: uuid.UUID | None = None
+    session_at: datetime | None = None  # the session a moved notice plays in
 
 
 class StaffNotificationList(Schema):
