@@ -96,5 +96,5 @@ async def issue_credentials(rt: Runtime, actor: Actor, device_id: uuid.UUID) -> 
             grant=grant,
             details={"version": version},
         )
-    await access.credentials_revoked(rt, device_id)
+    await access.credentials_changed(rt, device_id)
     return credentials_out(rt, device_id, password, version)

@@ -94,5 +94,5 @@ async def edit(rt: Runtime, actor: Actor, device_id: uuid.UUID, patch: DevicePat
             details=details,
         )
     if moved:
-        await access.credentials_revoked(rt, device_id)  # the guard drops sessions on old topics
+        await access.credentials_changed(rt, device_id)  # the guard drops sessions on old topics
     return await device_out(await load(device_id))
