@@ -64,7 +64,7 @@ from backend.devices.health import presence as device_presence
 from backend.devices.health.controllers import DeviceHealthController, StaffNotificationController
 from backend.devices.intake import DeviceIntake
 from backend.devices.player.controllers import BoardPlayerController
-from backend.devices.proof.controllers import DeviceProofController, NoticeDeviceController
+from backend.devices.proof.controllers import NoticeDeviceController
 from backend.devices.server_account import server_credentials
 from backend.lib import migrations
 from backend.lib.db import Database
@@ -299,7 +299,6 @@ def create_app(settings: Settings, overrides: Overrides | None = None) -> Litest
             DeviceCommandController,
             DeviceApiController,
             StaffNotificationController,
-            DeviceProofController,
             NoticeDeviceController,
             BoardPlayerController,
             console_router,
