@@ -4,7 +4,7 @@ REFERENCE §1: what does not fit a session moves to the next one *and the offici
 notice that cannot be placed before it expires is flagged. After each compilation every notice
 moved to a later session, and every notice left unplaced, gives each commune official and leader of
 the station one entry in their staff inbox (Vietnamese first) naming the notice and the session it
-now plays in, or why it cannot play.
+now plays in, or why it cannot play; new entries are also pushed to their phones.
 
 The entry's key names the notice version, the station, the outcome and — for a move — the session
 it moved to. The worker recompiles a station on every change and every day; finding the same move
@@ -19,9 +19,12 @@ from typing import Any
 from backend.broadcast.programme.compile import Moved, Plan, Unplaced
 from backend.broadcast.programme.sources import NoticeSource
 from backend.broadcast.stations.rules import VN_TZ
+from backend.core.outbox import services as outbox
 from backend.devices.health import inbox
 from backend.lib.i18n import translate
 from backend.runtime import Runtime
+
+STAFF_CHANNEL = "devicealarm"  # the outbox channel that pushes staff inbox entries to phones
 
 
 def when(moment: datetime, language: str = "vi") -> str:
@@ -115,4 +118,13 @@ async def tell_officials(
             )
             for account in accounts
         ]
-    return await inbox.deliver(rt, notes)
+    fresh = await inbox.deliver(rt, notes)
+    if fresh:  # the officials' phones hear of it too, through the staff notification channel
+        await outbox.enqueue(
+            rt,
+            channel=STAFF_CHANNEL,
+            event="inbox",
+            aggregate_id=str(station_id),
+            payload={"ids": [notification_id for notification_id, _ in fresh]},
+        )
+    return fresh

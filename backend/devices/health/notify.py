@@ -4,7 +4,8 @@ The ``devicealarm`` outbox channel takes a raised alarm, finds the commune offic
 whose area contains the device, and gives each a staff notification (their inbox in the console
 and the API) and a push to every phone or browser they registered (Web Push and FCM, the senders of
 the citizens' push channel). The inbox row is unique per (alarm, account), so a retried outbox row
-notifies nobody twice; pushes go only with the row that was new."""
+notifies nobody twice; pushes go only with the row that was new. The same channel pushes inbox
+entries written elsewhere (``inbox`` events, e.g. a notice the programme moved to a later session)."""
 
 from __future__ import annotations
 
@@ -52,6 +53,9 @@ class DeviceAlarmChannel:
         self._push = PushChannel(settings, webpush=webpush, fcm=fcm)
 
     async def __call__(self, rt: Runtime, message_: ClaimedMessage) -> None:
+        if message_.event == "inbox":
+            await self._push_entries([int(i) for i in message_.payload.get("ids", [])])
+            return
         if message_.event != "raised":
             return
         alarm = (
@@ -81,19 +85,42 @@ class DeviceAlarmChannel:
                     for account_id in await recipients(device)
                 ],
             )
+        data = {"kind": "device_alarm", "alarm_id": str(alarm["id"]), "device_id": str(alarm["device_id"])}
+        options = PushOptions(ttl=PUSH_TTL, urgency="high", topic=f"device-{str(alarm['device_id'])[:24]}")
         for notification_id, account_id in fresh:
-            pushed = await self._send(account_id, alarm, title, body)
+            pushed = await self._send(account_id, data, options, title, body)
             await StaffNotification.update({StaffNotification.pushed: pushed}).where(
                 StaffNotification.id == notification_id
             )
 
-    async def _send(self, account_id: uuid.UUID, alarm: dict[str, Any], title: str, body: str) -> int:
+    async def _push_entries(self, ids: list[int]) -> None:
+        """Push inbox entries other parts wrote (``event="inbox"``, e.g. a notice the programme
+        moved): each to its account's phones, once."""
+        if not ids:
+            return
+        rows = await StaffNotification.select().where(
+            StaffNotification.id.is_in(ids) & (StaffNotification.pushed == 0)
+        )
+        for row in rows:
+            about = row["notice_id"] or row["device_id"] or row["id"]
+            data = {
+                "kind": row["kind"],
+                "notification_id": str(row["id"]),
+                **{k: str(row[k]) for k in ("notice_id", "station_id", "device_id") if row[k] is not None},
+            }
+            options = PushOptions(ttl=PUSH_TTL, urgency="normal", topic=f"staff-{str(about)[:24]}")
+            pushed = await self._send(row["account_id"], data, options, row["title"], row["body"])
+            await StaffNotification.update({StaffNotification.pushed: pushed}).where(
+                StaffNotification.id == row["id"]
+            )
+
+    async def _send(
+        self, account_id: uuid.UUID, data: dict[str, str], options: PushOptions, title: str, body: str
+    ) -> int:
         """Push to the account's registrations; a failed push leaves the inbox entry, never retries."""
         regs = await PushRegistration.select().where(
             (PushRegistration.account == account_id) & PushRegistration.pruned_at.is_null()
         )
-        options = PushOptions(ttl=PUSH_TTL, urgency="high", topic=f"device-{str(alarm['device_id'])[:24]}")
-        data = {"kind": "device_alarm", "alarm_id": str(alarm["id"]), "device_id": str(alarm["device_id"])}
         payload = msgspec.json.encode({**data, "title": title, "body": body})
         sent = 0
         web = [r for r in regs if r["kind"] == "webpush"]

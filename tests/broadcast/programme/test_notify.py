@@ -7,12 +7,16 @@ from __future__ import annotations
 import uuid
 from datetime import datetime, timedelta
 
+import msgspec
 import pytest
 
 from backend.adapters.clock import FakeClock
+from backend.adapters.push import FakeWebPushSender
 from backend.broadcast.programme.build import build_audio
 from backend.broadcast.stations.rules import VN_TZ
+from backend.citizen.push.tables import PushRegistration
 from backend.core.accounts.permissions import Role
+from backend.devices.health.notify import DeviceAlarmChannel
 from backend.devices.tables import StaffNotification
 from tests.broadcast.support import BASE, drain, publish, station
 
@@ -118,6 +122,20 @@ async def test_a_notice_that_cannot_play_before_it_expires_is_flagged_to_the_off
     leader, st = await station(client, factory, "38002")
     official = await factory.user((Role.COMMUNE_OFFICIAL, "38002"))
     elsewhere = await factory.user((Role.COMMUNE_LEADER, "38001"))
+    for user in (official, elsewhere):
+        await PushRegistration.insert(
+            PushRegistration(
+                id=uuid.uuid4(),
+                account=user.id,
+                kind="webpush",
+                endpoint=f"https://fcm.googleapis.com/fcm/send/{user.id}",
+                endpoint_key=user.id.hex * 2,
+                p256dh="BNcRdreALRFXTkOOUHK1EtK2wtaz5Ry4YfYCA_0QTpQtUbVlUls0VJXg7A8u-Ts1XbjhazAkj7I99e8QcYP7DkM",
+                auth="tBHItJI5svbpez7KI4CCXg",
+            )
+        )
+    fake = FakeWebPushSender()
+    app_rt.channel_handlers["devicealarm"] = DeviceAlarmChannel(app_rt.settings, webpush=lambda: fake)
     until = clock.now() + timedelta(hours=2)  # 09:00 in Vietnam; the first session is at 17:00
     notice = await publish(
         client,
@@ -141,10 +159,17 @@ async def test_a_notice_that_cannot_play_before_it_expires_is_flagged_to_the_off
             f"({vn(until.isoformat())}); bản tin chưa được xếp lịch phát."
         )
     assert await inbox(client, elsewhere) == []
+    # The official's phone is told too (the leader registered none), once.
+    [sent] = fake.sent
+    assert sent.target.endpoint.endswith(str(official.id))
+    pushed = msgspec.json.decode(sent.payload)
+    assert pushed["kind"] == "notice_unplaced" and pushed["notice_id"] == notice["id"]
+    assert pushed["title"] == "Bản tin chưa xếp được vào buổi phát: Cắt nước sáng nay"
 
     before = await StaffNotification.count()
     await build_audio(app_rt, uuid.UUID(st["id"]))
-    assert await StaffNotification.count() == before
+    await drain(client)
+    assert await StaffNotification.count() == before and len(fake.sent) == 1
 
     # An update is a new version: its own outcome is news once more.
     r = await client.post(
