@@ -86,38 +86,30 @@ async def tell_officials(
     accounts = await inbox.officials_over(station["area_path"])
     station_id = station["id"]
     notes: list[inbox.Note] = []
+
+    def tell(kind: str, key: str, text: tuple[str, str], notice_id: uuid.UUID, **more: Any) -> None:
+        notes.extend(
+            inbox.Note(
+                account_id=account,
+                kind=kind,
+                dedupe_key=f"{kind}:{notice_id}:{station_id}:{key}{account}",
+                title=text[0],
+                body=text[1],
+                notice_id=notice_id,
+                station_id=station_id,
+                **more,
+            )
+            for account in accounts
+        )
+
     for key, move in moved.items():
         notice = notices[key]
-        title, body = moved_text(notice, move, station["name"])
         at = int(move.placed.timestamp())
-        notes += [
-            inbox.Note(
-                account_id=account,
-                kind="notice_moved",
-                dedupe_key=f"notice_moved:{notice.id}:{station_id}:{at}:{account}",
-                title=title,
-                body=body,
-                notice_id=notice.id,
-                station_id=station_id,
-                session_at=move.placed,
-            )
-            for account in accounts
-        ]
+        text = moved_text(notice, move, station["name"])
+        tell("notice_moved", f"{at}:", text, notice.id, session_at=move.placed)
     for key, miss in unplaced.items():
         notice = notices[key]
-        title, body = unplaced_text(notice, miss, station["name"])
-        notes += [
-            inbox.Note(
-                account_id=account,
-                kind="notice_unplaced",
-                dedupe_key=f"notice_unplaced:{notice.id}:{station_id}:{account}",
-                title=title,
-                body=body,
-                notice_id=notice.id,
-                station_id=station_id,
-            )
-            for account in accounts
-        ]
+        tell("notice_unplaced", "", unplaced_text(notice, miss, station["name"]), notice.id)
     fresh = await inbox.deliver(rt, notes)
     if fresh:  # the officials' phones hear of it too, through the staff notification channel
         await outbox.enqueue(
