@@ -54,6 +54,7 @@ from backend.core.notices import flows as notice_flows
 from backend.core.notices.controllers import NoticeController
 from backend.core.outbox.services import OutboxWorker
 from backend.deps import DEPENDENCIES
+from backend.devices import mosquitto
 from backend.devices import mqtt_handlers as device_mqtt
 from backend.devices.broker_guard import DeviceBrokerGuard
 from backend.devices.commands import services as device_commands
@@ -64,7 +65,7 @@ from backend.devices.health import presence as device_presence
 from backend.devices.health.controllers import DeviceHealthController, StaffNotificationController
 from backend.devices.intake import DeviceIntake
 from backend.devices.player.controllers import BoardPlayerController
-from backend.devices.proof.controllers import DeviceProofController, NoticeDeviceController
+from backend.devices.proof.controllers import NoticeDeviceController
 from backend.devices.server_account import server_credentials
 from backend.lib import migrations
 from backend.lib.db import Database
@@ -184,6 +185,10 @@ def create_app(settings: Settings, overrides: Overrides | None = None) -> Litest
             app.state.broker = broker
             if guard is not None:
                 guard.bind(rt)
+            elif settings.mosquitto_auth_dir is not None:
+                auth_files = mosquitto.AuthFiles(rt, settings.mosquitto_auth_dir, settings.mosquitto_pid_file)
+                await auth_files.changed()
+                rt.credential_listeners.append(auth_files.changed)
             intake = DeviceIntake(rt)
             app.state.device_intake = intake
             device_mqtt.register(rt, intake)  # before the bus connects: it subscribes on connect
@@ -299,7 +304,6 @@ def create_app(settings: Settings, overrides: Overrides | None = None) -> Litest
             DeviceCommandController,
             DeviceApiController,
             StaffNotificationController,
-            DeviceProofController,
             NoticeDeviceController,
             BoardPlayerController,
             console_router,

@@ -120,6 +120,23 @@ class Settings:
         default=64,
         metadata=_meta("KENG_PUSH_CONCURRENCY", "Push requests in flight at once during a fan-out."),
     )
+    mosquitto_auth_dir: Path | None = field(
+        default=None,
+        metadata=_meta(
+            "KENG_MOSQUITTO_AUTH_DIR",
+            "With an external Mosquitto: the folder of its password and ACL files, rewritten at start "
+            "and whenever a device's credentials or place change (unset: run "
+            "`keng devices export-mosquitto-auth` yourself).",
+        ),
+    )
+    mosquitto_pid_file: Path | None = field(
+        default=None,
+        metadata=_meta(
+            "KENG_MOSQUITTO_PID_FILE",
+            "Mosquitto's pid file: after each rewrite Mosquitto is sent SIGHUP, so a revoked device is "
+            "dropped at once.",
+        ),
+    )
     fcm_credentials: Path | None = field(
         default=None,
         metadata=_meta(

@@ -104,6 +104,15 @@ def count_publishes(rt) -> None:
     rt.bus.publish = publish
 
 
+async def all_acks_listed(api, headers, notice_id: str, devices: int) -> float:
+    """When ``emergency-acks`` first lists ``devices`` acceptances (polled every 50 ms)."""
+    while True:
+        r = await api.get(f"/api/v1/notices/{notice_id}/emergency-acks", headers=headers)
+        if r.status_code == 200 and r.json()["accepted"] >= devices:
+            return perf_counter()
+        await asyncio.sleep(0.05)
+
+
 async def emergency(api, headers, fleet: Fleet, targets: list[str], obs: Observer, label: str) -> dict:
     body = {
         "category": "disaster",
@@ -118,21 +127,15 @@ async def emergency(api, headers, fleet: Fleet, targets: list[str], obs: Observe
     started = perf_counter()
     r = await api.post(f"/api/v1/notices/{notice['id']}/emergency-publish", json={}, headers=headers)
     r.raise_for_status()
+    # What staff see, watched from the approval on: every device's acceptance listed.
+    listed = asyncio.create_task(all_acks_listed(api, headers, notice["id"], len(fleet.devices)))
     await api.app.state.worker.drain(max_rounds=200)  # type: ignore[attr-defined]
     row = (
         await Manifest.select(Manifest.id).where(Manifest.thread_id == uuid.UUID(notice["thread_id"])).first()
     )
     mid = str(row["id"])
     await fleet.wait_for(lambda d: any(x.manifest_id == mid for x in d.stats.received), 120)
-    last_verified = perf_counter()
-    # What staff see: every device's acceptance listed by the acknowledgements view.
-    while True:
-        r = await api.get(f"/api/v1/notices/{notice['id']}/emergency-acks", headers=headers)
-        r.raise_for_status()
-        if r.json()["accepted"] >= len(fleet.devices):
-            break
-        await asyncio.sleep(0.05)
-    acks_visible = perf_counter()
+    acks_visible = await listed
     publishes = [s for s in published[mark:] if f"/emergency/{notice['thread_id']}" in s[1] and s[2]]
     first_seen = min(s[0] for s in publishes)
     verified = fleet.verified_at(mid)
@@ -144,7 +147,7 @@ async def emergency(api, headers, fleet: Fleet, targets: list[str], obs: Observe
         "from_publish": [v - first_seen for v in verified],  # server's first publish call → verified
         "manifest_id": mid,
         "acks_visible": acks_visible - started,
-        "acks_after_last_verified": acks_visible - last_verified,
+        "acks_after_last_verified": acks_visible - max(verified),
         "envelope": publishes[0][2],
         "thread_id": notice["thread_id"],
     }

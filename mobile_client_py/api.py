@@ -73,10 +73,15 @@ class KengClient:
             params["cursor"] = page["next_cursor"]
 
     async def step(
-        self, notice_id: str, action: str, reason: str = "", row_version: int | None = None
+        self,
+        notice_id: str,
+        action: str,
+        reason: str = "",
+        row_version: int | None = None,
+        **fields: Any,
     ) -> dict[str, Any]:
-        """submit, approve, return, publish, emergency-publish or withdraw."""
-        body: dict[str, Any] = {"reason": reason}
+        """submit, approve, return, publish, emergency-publish (``repeat``, ``interval_s``) or withdraw."""
+        body: dict[str, Any] = {"reason": reason, **fields}
         if row_version is not None:
             body["row_version"] = row_version
         return await self._call("POST", f"/api/v1/notices/{notice_id}/{action}", json=body)

@@ -72,7 +72,9 @@ async def start(rt: Runtime, notice_id: uuid.UUID) -> store.Issued | None:
     voice, speed = await _voice(targets)
     clip = await render.speech(rt, f"Thông báo khẩn cấp. {notice.title}. {notice.body}", voice, speed)
     audio = await render.programme(rt, [render.CHIME, clip, render.CHIME], 600)
-    repeat, interval = rt.settings.emergency_repeat, rt.settings.emergency_interval_seconds
+    # The approver's choice, kept on the version at publication; the settings for older rows.
+    repeat = row["emergency_repeat"] or rt.settings.emergency_repeat
+    interval = row["emergency_interval_s"] or rt.settings.emergency_interval_seconds
     now = rt.clock.now()
     started = row["published_at"] or now
     ends = started + timedelta(seconds=interval * (repeat - 1)) + timedelta(milliseconds=audio.duration_ms)

@@ -49,9 +49,10 @@ def forget(device_id: uuid.UUID) -> None:
     _verified.pop(device_id, None)
 
 
-async def credentials_revoked(rt: Runtime, device_id: uuid.UUID) -> None:
-    """Tell the listeners (the embedded broker) at once; a failing listener does not undo the
-    revocation, which is already committed and also checked on the device's next request."""
+async def credentials_changed(rt: Runtime, device_id: uuid.UUID) -> None:
+    """A device's credentials were issued, rotated or revoked, or it moved: tell the listeners
+    (the embedded broker, or the Mosquitto files) at once. A failing listener does not undo the
+    change, which is already committed and also checked on the device's next request."""
     forget(device_id)
     for listener in list(rt.credential_listeners):
         try:

@@ -1,7 +1,8 @@
 """The ``devices`` outbox channel: what Kẻng publishes to one device.
 
 ``desired`` publishes the device's desired state, retained on ``state/desired`` (the latest version
-in the database at the time of sending, so an older row never overwrites a newer document);
+and placement in the database at the time of sending, so an older row never overwrites a newer
+document);
 ``command`` sends a queued command (see ``commands``). An unreachable broker retries the row."""
 
 from __future__ import annotations
@@ -22,16 +23,15 @@ log = logging.getLogger(__name__)
 
 
 async def publish_desired(rt: Runtime, device_id: uuid.UUID) -> None:
-    row = (
-        await Device.select(Device.id, Device.desired, Device.desired_version)
-        .where(Device.id == device_id)
-        .first()
-    )
+    row = await Device.select().where(Device.id == device_id).first()
     if row is None:
         return
-    topic = Topics.for_settings(rt.settings).device(str(device_id), "state/desired")
+    topics = Topics.for_settings(rt.settings)
+    document = desired_document(row, topics)
     try:
-        await rt.bus.publish(topic, msgspec.json.encode(desired_document(row)), qos=1, retain=True)
+        await rt.bus.publish(
+            topics.device(str(device_id), "state/desired"), msgspec.json.encode(document), qos=1, retain=True
+        )
     except BusUnavailable as exc:
         raise RetryLater(f"broker unavailable: {exc}", 5) from exc
 

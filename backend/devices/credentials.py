@@ -14,6 +14,7 @@ import uuid
 from backend.core.accounts.permissions import Actor, Permission
 from backend.core.audit import services as audit
 from backend.devices import access, broker_hash
+from backend.devices.health.state import enqueue_publish
 from backend.devices.schemas import DeviceCredentials
 from backend.devices.services import load, read_grant
 from backend.devices.tables import Device, DeviceCredential
@@ -30,7 +31,9 @@ def new_password() -> str:
 async def store_credential(
     rt: Runtime, device_id: uuid.UUID, created_by: uuid.UUID | None
 ) -> tuple[str, int]:
-    """Revoke the device's live credentials and store a new one; inside the caller's transaction."""
+    """Revoke the device's live credentials and store a new one; inside the caller's transaction.
+    The desired document is published again, so a device that was given only its credentials (a
+    claim code) learns its placement and topics on its first connect."""
     password = new_password()
     hashed, for_broker = await asyncio.to_thread(
         lambda: (hash_password(password), broker_hash.mosquitto_hash(password))
@@ -60,6 +63,7 @@ async def store_credential(
     await Device.update({Device.status: "active", Device.updated_at: now}).where(
         (Device.id == device_id) & (Device.status == "pending")
     )
+    await enqueue_publish(rt, device_id)
     access.forget(device_id)
     return password, version
 
@@ -92,5 +96,5 @@ async def issue_credentials(rt: Runtime, actor: Actor, device_id: uuid.UUID) -> 
             grant=grant,
             details={"version": version},
         )
-    await access.credentials_revoked(rt, device_id)
+    await access.credentials_changed(rt, device_id)
     return credentials_out(rt, device_id, password, version)

@@ -1,23 +1,34 @@
 """The HTTP fallback for devices that cannot keep an MQTT connection: poll commands, answer them,
-report state and events, read the desired state. Every call is activity, like a message on MQTT."""
+report state and events, read the desired state, fetch the signed manifests in force and
+acknowledge them, report proof of play. Every call is activity, like a message on MQTT."""
 
 from __future__ import annotations
 
 from typing import Any
 
 import msgspec
-from litestar import Controller, get, post
+from litestar import Controller, Request, Response, get, post
 from litestar.di import Provide
 from litestar.params import JSONBody
 
 from backend.deps import RuntimeDep
 from backend.devices.commands import services as commands
 from backend.devices.commands.schemas import CommandReply, PendingCommands
-from backend.devices.device_auth import DeviceDep, provide_device
+from backend.devices.device_auth import DeviceDep, basic_first, provide_device
 from backend.devices.health import presence
 from backend.devices.health.schemas import DeviceEvent, ReportedState
 from backend.devices.health.state import desired_document
+from backend.devices.in_force import manifests_in_force
+from backend.devices.proof import services as proof_services
+from backend.devices.proof.schemas import (
+    AckBatchIn,
+    AckBatchOut,
+    DeviceManifests,
+    ProofBatchIn,
+    ProofBatchOut,
+)
 from backend.devices.tables import Device
+from backend.devices.topics import Topics
 from backend.lib.http import errors
 from backend.lib.schema import Message
 
@@ -82,7 +93,48 @@ class DeviceApiController(Controller):
     )
     async def desired(self, rt: RuntimeDep, device: DeviceDep) -> dict[str, Any]:
         await presence.touch(rt, device.id)
-        row = (
-            await Device.select(Device.desired, Device.desired_version).where(Device.id == device.id).first()
+        row = await Device.select().where(Device.id == device.id).first()
+        return msgspec.to_builtins(desired_document(row, Topics.for_settings(rt.settings)))
+
+    @get(
+        "/manifests",
+        operation_id="getDeviceManifests",
+        summary="The signed manifests in force for the device: its group's and the emergencies of its areas",
+        responses=errors(401),
+    )
+    async def manifests(
+        self, rt: RuntimeDep, request: Request, device: DeviceDep
+    ) -> Response[DeviceManifests]:
+        await presence.touch(rt, device.id)
+        current = await manifests_in_force(rt, device)
+        headers = {"Cache-Control": "no-cache", "ETag": current.etag}
+        if request.headers.get("if-none-match") == current.etag:
+            return Response(content=None, status_code=304, headers=headers)  # type: ignore[arg-type]
+        return Response(
+            DeviceManifests(group=current.group, emergencies=current.emergencies, etag=current.etag),
+            headers=headers,
         )
-        return msgspec.to_builtins(desired_document(row))
+
+    @post(
+        "/acks",
+        operation_id="postDeviceAcks",
+        summary="Acknowledge manifests (accepted, or rejected with the reason); repeats are stored once",
+        responses=errors(400, 401),
+        status_code=200,
+        guards=[basic_first],
+    )
+    async def acks(self, rt: RuntimeDep, device: DeviceDep, data: JSONBody[AckBatchIn]) -> AckBatchOut:
+        await presence.touch(rt, device.id)
+        return await proof_services.record_ack_batch(rt, device.id, data.acks)
+
+    @post(
+        "/proof",
+        operation_id="reportProofOfPlay",
+        summary="Proof of play (same reports as on MQTT; idempotent by report_id)",
+        responses=errors(400, 401, 422),
+        status_code=200,
+        guards=[basic_first],
+    )
+    async def proof(self, rt: RuntimeDep, device: DeviceDep, data: JSONBody[ProofBatchIn]) -> ProofBatchOut:
+        await presence.touch(rt, device.id)
+        return await proof_services.record_proofs(rt, device.id, device.group_id, data.reports)

@@ -7,6 +7,8 @@ import base64
 import binascii
 
 from litestar import Request
+from litestar.connection import ASGIConnection
+from litestar.handlers.base import BaseRouteHandler
 from litestar.params import SkipValidation
 
 from backend.devices.access import AuthenticatedDevice, authenticate_device
@@ -39,3 +41,9 @@ async def provide_device(request: Request) -> AuthenticatedDevice:
 
 
 DeviceDep = SkipValidation[AuthenticatedDevice]
+
+
+def basic_first(connection: ASGIConnection, _: BaseRouteHandler) -> None:
+    """Refuse a request without device credentials before its body is read."""
+    if basic_credentials(connection.headers.get("authorization", "")) is None:
+        raise Unauthorized(headers=CHALLENGE)

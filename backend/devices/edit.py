@@ -1,6 +1,8 @@
 """Editing a registered device: name, place (area and station group), location, capabilities,
-firmware, notes. A device moved to another area or group gets other topics, so its broker
-session is dropped and it reconnects with the new ones (on Mosquitto: after the next export)."""
+firmware, notes. A device moved to another area or group gets other topics: in the same
+transaction its new placement becomes a desired field under a new version, published retained to
+the device, which then subscribes to its new topics; its broker session is dropped so the broker
+checks it against the new ones (on Mosquitto: the ACL changes with the next export)."""
 
 from __future__ import annotations
 
@@ -12,6 +14,7 @@ import msgspec
 from backend.core.accounts.permissions import Actor, Permission
 from backend.core.audit import services as audit
 from backend.devices import access
+from backend.devices.health.state import placement_of, store_desired
 from backend.devices.schemas import DeviceOut, DevicePatch
 from backend.devices.services import device_out, load, place, read_grant
 from backend.devices.tables import Device
@@ -33,9 +36,19 @@ async def edit(rt: Runtime, actor: Actor, device_id: uuid.UUID, patch: DevicePat
     grant = actor.require(Permission.DEVICE_MANAGE, [row["area_path"]])
     changes: dict[Any, Any] = {}
     moved = patch.area_code is not None or patch.group_id is not None
+    relocated: dict[str, Any] | None = None  # the new placement, when it differs
     if moved:
         placement = await place(patch.area_code or row["area_code"], patch.group_id)
         actor.require(Permission.DEVICE_MANAGE, [placement.area_path])
+        new_place = placement_of(
+            {
+                "area_code": placement.area_code,
+                "area_path": placement.area_path,
+                "group_id": placement.group_id,
+            }
+        )
+        if new_place != placement_of(row):
+            relocated = new_place
         changes |= {
             Device.area_code: placement.area_code,
             Device.area_path: placement.area_path,
@@ -66,6 +79,11 @@ async def edit(rt: Runtime, actor: Actor, device_id: uuid.UUID, patch: DevicePat
         )
         if not done:
             raise stale((await load(device_id))["row_version"])
+        details = {
+            k: v for k, v in msgspec.to_builtins(patch).items() if v is not None and k != "row_version"
+        }
+        if relocated is not None:
+            details["desired_version"] = await store_desired(rt, device_id, {"placement": relocated})
         await audit.record(
             rt,
             actor,
@@ -73,10 +91,8 @@ async def edit(rt: Runtime, actor: Actor, device_id: uuid.UUID, patch: DevicePat
             target_type="device",
             target_id=str(device_id),
             grant=grant,
-            details={
-                k: v for k, v in msgspec.to_builtins(patch).items() if v is not None and k != "row_version"
-            },
+            details=details,
         )
     if moved:
-        await access.credentials_revoked(rt, device_id)  # the guard drops sessions on old topics
+        await access.credentials_changed(rt, device_id)  # the guard drops sessions on old topics
     return await device_out(await load(device_id))

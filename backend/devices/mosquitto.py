@@ -111,3 +111,25 @@ async def export(
         details={"devices": count, "reloaded_pid": pid, "out_dir": str(out_dir)},
     )
     return Exported(out_dir / PASSWORD_FILE, out_dir / ACL_FILE, count, pid)
+
+
+class AuthFiles:
+    """Keeps Mosquitto's files in step with the registry: rewritten (and Mosquitto reloaded) when
+    Kẻng starts and after every credential or placement change, so a revoked device is dropped by
+    Mosquitto at once, not at the next manual export. Changes that arrive while an export runs are
+    covered by one more export, not one each."""
+
+    def __init__(self, rt: Runtime, out_dir: Path, pid_file: Path | None) -> None:
+        self.rt, self.out_dir, self.pid_file = rt, out_dir, pid_file
+        self._lock = asyncio.Lock()
+        self._changes = 0
+        self._exported = 0
+
+    async def changed(self, _device_id: object = None) -> None:
+        self._changes += 1
+        wanted = self._changes
+        async with self._lock:
+            if self._exported >= wanted:  # an export that began after this change covered it
+                return
+            self._exported = self._changes
+            await export(self.rt, self.out_dir, self.pid_file, Actor.system("mosquitto auth files"))

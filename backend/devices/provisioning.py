@@ -137,6 +137,7 @@ async def claim(rt: Runtime, data: ClaimIn, actor: Actor) -> DeviceCredentials:
                 "retry": row["used_at"] is not None,
             },
         )
+    await access.credentials_changed(rt, device["id"])
     return credentials_out(rt, device["id"], password, version)
 
 
@@ -170,5 +171,5 @@ async def revoke(rt: Runtime, actor: Actor, device_id: uuid.UUID, *, retire: boo
             details={"credentials": len(revoked)},
         )
     access.forget(device_id)
-    await access.credentials_revoked(rt, device_id)
+    await access.credentials_changed(rt, device_id)
     return len(revoked)

@@ -60,6 +60,35 @@ MESSAGES: dict[str, dict[str, str]] = {
         "vi": "Cụm loa {name} ({area}) không phát được. Vui lòng kiểm tra.",
         "en": "The loudspeaker cluster {name} ({area}) is not playing. Please check it.",
     },
+    "programme.moved.title": {
+        "vi": "Bản tin dời sang buổi phát sau: {title}",
+        "en": "Notice moved to a later session: {title}",
+    },
+    "programme.moved.body": {
+        "vi": "Bản tin “{title}” không đủ chỗ trong buổi phát {wanted} của {station}; "
+        "đã dời sang buổi phát {placed}.",
+        "en": "“{title}” did not fit the {wanted} session of {station}; it moved to the {placed} session.",
+    },
+    "programme.unplaced.title": {
+        "vi": "Bản tin chưa xếp được vào buổi phát: {title}",
+        "en": "Notice could not be placed in a session: {title}",
+    },
+    "programme.unplaced.too_long": {
+        "vi": "Bản tin “{title}” dài hơn thời lượng tối đa một buổi phát của {station}; chưa thể phát trên loa.",
+        "en": "“{title}” is longer than a session of {station} may last; it cannot play on the loudspeakers.",
+    },
+    "programme.unplaced.no_room_before_expiry": {
+        "vi": "Các buổi phát của {station} đến khi bản tin “{title}” hết hiệu lực ({until}) đều đã đầy; "
+        "bản tin chưa được xếp lịch phát.",
+        "en": "Every session of {station} until “{title}” expires ({until}) is full; it is not scheduled.",
+    },
+    "programme.unplaced.no_session_before_expiry": {
+        "vi": "{station} không có buổi phát nào trước khi bản tin “{title}” hết hiệu lực ({until}); "
+        "bản tin chưa được xếp lịch phát.",
+        "en": "{station} has no session before “{title}” expires ({until}); it is not scheduled.",
+    },
+    "programme.no_expiry": {"vi": "trong tuần tới", "en": "in the coming week"},
+    "programme.when": {"vi": "{time} ngày {date}", "en": "{time} on {date}"},
     "error.claim_code_invalid": {
         "vi": "Mã kích hoạt không đúng, đã dùng hoặc đã hết hạn.",
         "en": "The claim code is wrong, already used or expired.",

@@ -1,12 +1,15 @@
 """One simulated device: its own MQTT connection and credentials, a Last Will, the subscriptions
 its ACL allows (own commands and desired state, its group's manifests, the emergencies of every
 area on its path), signature checks on every manifest, acks, playback with proof of play, command
-replies, and unclean drops followed by a comeback."""
+replies, and unclean drops followed by a comeback. A desired state naming another placement (the
+device was moved to another area or station group) moves its subscriptions there, and every later
+connection uses the new ones."""
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import dataclasses
 import json
 import logging
 import random
@@ -33,6 +36,11 @@ class Identity:
     kind: str
     area_path: str
     group_id: str | None
+
+    @property
+    def area_code(self) -> str:
+        """The device's own area: the last code on its path."""
+        return [c for c in self.area_path.split("/") if c][-1]
 
 
 @dataclass
@@ -93,6 +101,9 @@ class SimulatedDevice:
         self._stopping = False
         self._dropped = asyncio.Event()
         self.unsent: list[tuple[str, dict[str, Any]]] = []  # reports kept while offline
+        # The topic filters the last desired document named; None: derived from the identity.
+        self.topic_filters: list[str] | None = None
+        self.moves = 0  # placements changed by a desired document
 
     # --- topics ---------------------------------------------------------------------------------
 
@@ -100,6 +111,8 @@ class SimulatedDevice:
         return f"{self.root}/devices/{self.identity.device_id}/{channel}"
 
     def subscriptions(self) -> list[str]:
+        if self.topic_filters is not None:
+            return list(self.topic_filters)
         subs = [self.own("commands"), self.own("state/desired")]
         if self.identity.group_id:
             subs.append(f"{self.root}/groups/{self.identity.group_id}/manifest/+")
@@ -290,12 +303,53 @@ class SimulatedDevice:
         try:
             desired = json.loads(payload)
             volume = desired.get("volume")
-            self.desired_version = int(desired["version"])
+            version = int(desired["version"])
         except (ValueError, KeyError, TypeError, AttributeError):
             return
+        if self.desired_version is not None and version < self.desired_version:
+            return  # an older document than the one applied
+        self.desired_version = version
         if isinstance(volume, int) and 0 <= volume <= 100:
             self.volume = volume
+        placement = desired.get("placement")
+        if isinstance(placement, dict):
+            await self.move_to(placement)
         await self.report_state()
+
+    async def move_to(self, placement: dict[str, Any]) -> None:
+        """Take the placement of a desired document: stop listening to the old area's and group's
+        topics, listen to the new ones. The same credentials stay valid."""
+        try:
+            area_path, group_id = str(placement["area_path"]), placement.get("group_id")
+        except (KeyError, TypeError):
+            return
+        filters = placement.get("subscribe")
+        before = self.subscriptions()
+        self.identity = dataclasses.replace(
+            self.identity, area_path=area_path, group_id=str(group_id) if group_id else None
+        )
+        if isinstance(filters, list) and all(isinstance(f, str) for f in filters):
+            self.topic_filters = list(filters)
+        after = self.subscriptions()
+        if set(after) == set(before):
+            return
+        self.moves += 1
+        client = self._client
+        if client is None:  # the next connection subscribes to the new ones
+            return
+        gone = [t for t in before if t not in after]
+        if gone:
+            await client.unsubscribe(gone)
+        for topic in after:
+            if topic not in before:
+                await client.subscribe(topic, qos=1)
+
+    def placement(self) -> dict[str, Any]:
+        return {
+            "area_code": self.identity.area_code,
+            "area_path": self.identity.area_path,
+            "group_id": self.identity.group_id,
+        }
 
     async def report_state(self) -> None:
         self.reported_version += 1
@@ -312,5 +366,6 @@ class SimulatedDevice:
                 "volume": self.volume,
                 "manifests": manifests,
                 "playing": bool(self.player.tasks),
+                "placement": self.placement(),
             },
         )

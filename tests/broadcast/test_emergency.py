@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import uuid
+from datetime import datetime, timedelta
 
 import aiomqtt
 import pytest
@@ -14,10 +15,18 @@ from backend import broadcast
 from backend.adapters.clock import FakeClock
 from backend.adapters.mqtt import BrokerAddress
 from backend.broadcast.cap.tables import CapMessage
-from backend.broadcast.tables import Manifest
+from backend.broadcast.tables import Emergency, Manifest
+from backend.core.accounts.services import ClientInfo, actor_for_account
+from backend.core.audit.tables import AuditEntry
+from backend.core.notices import flows
+from backend.core.notices.schemas import EmergencyPublishIn
+from backend.core.notices.tables import Notice
+from backend.core.outbox.tables import OutboxMessage
 from backend.devices.server_account import server_credentials
 from backend.devices.topics import Topics
+from backend.lib.errors import ValidationFailed
 from tests.broadcast.support import drain, publish, station, verifier
+from tests.factories import notice_body
 
 
 @pytest.fixture
@@ -175,3 +184,145 @@ async def test_an_update_dropping_an_area_reaches_it_signed_then_clears_it(
     kept = await retained(client, settings, topics.area_emergency("38001-01", first["thread_id"]))
     assert v.verify(kept, clock.now()).version == new.version
     assert await broadcast.active_emergencies(app_rt, ["VN", "38", "38001", "38001-02"]) == []
+
+
+async def _draft(client, user, **overrides) -> dict:
+    r = await client.post(
+        "/api/v1/notices",
+        json=notice_body(priority="emergency", category="disaster", target_areas=["38001-01"], **overrides),
+        headers=user.headers,
+    )
+    assert r.status_code == 201, r.text
+    return r.json()
+
+
+async def _emergency_manifest(app_rt, client, clock, thread_id: str):
+    row = (
+        await Manifest.select(Manifest.envelope)
+        .where(Manifest.thread_id == uuid.UUID(thread_id))
+        .order_by(Manifest.version, ascending=False)
+        .first()
+    )
+    return (await verifier(client)).verify(row["envelope"].encode(), clock.now())
+
+
+async def test_the_approver_chooses_repeats_and_interval_and_an_update_keeps_or_changes_them(
+    client, factory, app_rt, settings, clock
+):
+    await factory.tree()
+    leader, _ = await station(client, factory)
+    draft = await _draft(client, leader)
+    r = await client.post(
+        f"/api/v1/notices/{draft['id']}/emergency-publish",
+        json={"reason": "lũ về nhanh", "repeat": 5, "interval_s": 60},
+        headers=leader.headers,
+    )
+    assert r.status_code == 200, r.text
+    first = r.json()
+    assert (first["emergency_repeat"], first["emergency_interval_s"]) == (5, 60)
+    await drain(client)
+    manifest = await _emergency_manifest(app_rt, client, clock, first["thread_id"])
+    assert (manifest.payload["repeat"], manifest.payload["interval_s"]) == (5, 60)
+    audio_ms = manifest.entries[0]["duration_ms"]
+    ends = datetime.fromisoformat(manifest.payload["ends"])
+    expected = datetime.fromisoformat(first["published_at"]) + timedelta(
+        seconds=4 * 60, milliseconds=audio_ms
+    )
+    assert ends == expected.replace(microsecond=0)  # four intervals, then the last play; to the second
+    state = await Emergency.select().where(Emergency.thread_id == uuid.UUID(first["thread_id"])).first()
+    assert (state["repeat"], state["interval_s"]) == (5, 60)
+    entry = (
+        await AuditEntry.select(AuditEntry.details)
+        .where((AuditEntry.action == "notice.emergency_publish") & (AuditEntry.target_id == first["id"]))
+        .first()
+        .output(load_json=True)
+    )
+    assert (entry["details"]["repeat"], entry["details"]["interval_s"]) == (5, 60)
+    r = await client.get(f"/api/v1/notices/{first['id']}", headers=leader.headers)
+    assert (r.json()["emergency_repeat"], r.json()["emergency_interval_s"]) == (5, 60)
+
+    # An update that says nothing about them keeps them.
+    r = await client.post(
+        f"/api/v1/notices/{first['id']}/versions",
+        json={"msg_type": "update", "reason": "nước tiếp tục dâng"},
+        headers=leader.headers,
+    )
+    update = r.json()
+    r = await client.post(
+        f"/api/v1/notices/{update['id']}/emergency-publish", json={}, headers=leader.headers
+    )
+    assert r.status_code == 200, r.text
+    assert (r.json()["emergency_repeat"], r.json()["emergency_interval_s"]) == (5, 60)
+    await drain(client)
+    manifest = await _emergency_manifest(app_rt, client, clock, first["thread_id"])
+    assert manifest.notices[0]["id"] == update["id"]
+    assert (manifest.payload["repeat"], manifest.payload["interval_s"]) == (5, 60)
+
+    # An update that names one changes it and keeps the other.
+    r = await client.post(
+        f"/api/v1/notices/{update['id']}/versions",
+        json={"msg_type": "update", "reason": "mưa giảm"},
+        headers=leader.headers,
+    )
+    second = r.json()
+    r = await client.post(
+        f"/api/v1/notices/{second['id']}/emergency-publish", json={"repeat": 2}, headers=leader.headers
+    )
+    assert r.status_code == 200, r.text
+    assert (r.json()["emergency_repeat"], r.json()["emergency_interval_s"]) == (2, 60)
+    await drain(client)
+    manifest = await _emergency_manifest(app_rt, client, clock, first["thread_id"])
+    assert manifest.notices[0]["id"] == second["id"]
+    assert (manifest.payload["repeat"], manifest.payload["interval_s"]) == (2, 60)
+    state = await Emergency.select().where(Emergency.thread_id == uuid.UUID(first["thread_id"])).first()
+    assert (state["repeat"], state["interval_s"]) == (2, 60)
+
+    # Left out on a new emergency: the province settings, shown on the notice.
+    other = await _draft(client, leader)
+    r = await client.post(f"/api/v1/notices/{other['id']}/emergency-publish", json={}, headers=leader.headers)
+    assert (r.json()["emergency_repeat"], r.json()["emergency_interval_s"]) == (
+        settings.emergency_repeat,
+        settings.emergency_interval_seconds,
+    )
+
+
+@pytest.mark.parametrize(
+    ("body", "field"),
+    [
+        ({"repeat": 0}, "repeat"),
+        ({"repeat": 11}, "repeat"),
+        ({"interval_s": 9}, "interval_s"),
+        ({"interval_s": 3601}, "interval_s"),
+    ],
+)
+async def test_out_of_bounds_repeats_or_interval_are_refused_and_change_nothing(
+    client, factory, app_rt, body, field
+):
+    await factory.tree()
+    leader, _ = await station(client, factory)
+    draft = await _draft(client, leader)
+    audits = await AuditEntry.count()
+    r = await client.post(
+        f"/api/v1/notices/{draft['id']}/emergency-publish",
+        json={"reason": "x", **body},
+        headers=leader.headers,
+    )
+    assert r.status_code == 400, r.text
+    error = r.json()["error"]
+    assert error["code"] == "invalid_input"
+    assert any(field in d["field"] for d in error["details"]), error
+    # Inside the server (the upstream follower calls the flow directly) the same bounds hold: 422.
+    actor = await actor_for_account(app_rt, leader.id, ClientInfo(addr="", request_id=""))
+    with pytest.raises(ValidationFailed) as caught:
+        await flows.emergency_publish(app_rt, actor, uuid.UUID(draft["id"]), EmergencyPublishIn(**body))
+    assert caught.value.status_code == 422
+    assert [d["field"] for d in caught.value.details] == [field]
+    row = await Notice.select().where(Notice.id == uuid.UUID(draft["id"])).first()
+    assert (row["status"], row["row_version"], row["emergency_repeat"], row["emergency_interval_s"]) == (
+        "draft",
+        draft["row_version"],
+        None,
+        None,
+    )
+    assert await AuditEntry.count() == audits
+    assert await OutboxMessage.count().where(OutboxMessage.aggregate_id == draft["id"]) == 0

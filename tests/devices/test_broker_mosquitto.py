@@ -12,15 +12,18 @@ from collections.abc import AsyncIterator
 from pathlib import Path
 
 import aiomqtt
+import httpx
 import pytest
 
 from backend.adapters.broker import free_port
 from backend.adapters.mqtt import BrokerAddress
+from backend.app import create_app
 from backend.core.accounts.permissions import Role
 from backend.core.audit.tables import AuditEntry
 from backend.devices import mosquitto
 from backend.devices.topics import Topics
 from tests.broadcast.support import station
+from tests.conftest import running
 from tests.devices.acl_scenario import device_is_confined, refused, strangers_are_refused
 from tests.devices.support import BASE, WAIT, as_device, as_server, next_message, registered
 
@@ -157,3 +160,46 @@ async def test_a_connected_device_moved_elsewhere_stops_receiving_its_old_areas_
                         seen.append((await next_message(device)).payload)
                     if seen == [b"marker"]:
                         break
+
+
+async def test_with_its_auth_folder_configured_keng_keeps_mosquitto_in_step_by_itself(
+    client, factory, app_rt, settings, tmp_path
+):
+    """``KENG_MOSQUITTO_AUTH_DIR`` and ``KENG_MOSQUITTO_PID_FILE`` set: new credentials can log in
+    and a revoked device is dropped, with no one running the export command."""
+    await factory.tree()
+    await station(client, factory, "38001")
+    admin = await factory.user((Role.ADMIN, "VN"))
+    a = await registered(client, admin, "38001-01")
+    folder = tmp_path / "mosquitto"
+    await mosquitto.export(app_rt, folder)  # what Mosquitto starts with
+    async with mosquitto_on(folder) as (address, pid_file):
+        own = settings.with_(
+            mqtt_url=f"mqtt://{address.host}:{address.port}",
+            mosquitto_auth_dir=folder,
+            mosquitto_pid_file=pid_file,
+        )
+        app = create_app(own)
+        async with running(app):
+            transport = httpx.ASGITransport(app=app, client=("127.0.0.1", 50000))
+            async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as http:
+                b = await registered(http, admin, "38001-02")
+                await _logs_in_soon(address, b)  # Mosquitto reloads in its own time
+                async with as_device(address, a) as connected:
+                    r = await http.post(f"{BASE}/{a.id}/revoke", headers=admin.headers)
+                    assert r.status_code == 200, r.text
+                    with pytest.raises(aiomqtt.MqttError):
+                        await next_message(connected)
+                await refused(address, a)
+                async with as_device(address, b):
+                    pass
+
+
+async def _logs_in_soon(address, device) -> None:
+    async with asyncio.timeout(WAIT):
+        while True:
+            try:
+                async with as_device(address, device):
+                    return
+            except aiomqtt.MqttError:
+                await asyncio.sleep(0.05)

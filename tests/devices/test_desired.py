@@ -13,6 +13,7 @@ from backend.core.accounts.permissions import Role
 from backend.core.audit.tables import AuditEntry
 from backend.devices.topics import Topics
 from tests.broadcast.support import drain, station
+from tests.devices.asyncapi import schema_validator
 from tests.devices.support import BASE, as_device, basic, broker_address, next_message, registered
 
 
@@ -33,14 +34,25 @@ async def test_desired_state_reaches_the_device_retained_and_the_delta_closes(cl
         await mqtt.subscribe(topics.device(d.id, "state/desired"), qos=1)
         message = await next_message(mqtt)
         assert message.retain
-        assert msgspec.json.decode(message.payload) == {
-            "schema": 1,
-            "version": 2,
-            "volume": 70,
-            "firmware": "2.1.0",
-        }
+        document = msgspec.json.decode(message.payload)
+    # Every document also says where the device sits and what it may subscribe to.
+    placement = {"area_code": "38001", "area_path": "/VN/38/38001/", "group_id": None}
+    subscribe = [
+        topics.device(d.id, "commands"),
+        topics.device(d.id, "state/desired"),
+        *(topics.area_emergency_filter(code) for code in ("VN", "38", "38001")),
+    ]
+    expected = {
+        "schema": 1,
+        "version": 2,
+        "volume": 70,
+        "firmware": "2.1.0",
+        "placement": {**placement, "subscribe": subscribe},
+    }
+    assert document == expected
+    schema_validator("DesiredState").validate(document)
     polled = (await client.get("/api/v1/device/desired", headers=basic(d))).json()
-    assert polled == {"schema": 1, "version": 2, "volume": 70, "firmware": "2.1.0"}
+    assert polled == expected
     report = {"version": 1, "volume": 70, "firmware": "2.1.0"}
     await client.post("/api/v1/device/state", json=report, headers=basic(d))
     after = (await client.get(f"{BASE}/{d.id}/state", headers=leader.headers)).json()

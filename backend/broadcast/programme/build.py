@@ -3,8 +3,8 @@
 Steps: speak every notice that may play (cached per text, voice and speed), compile the sessions
 under the station's rules (``compile.py``), assemble each session's audio (cached per content:
 identical sessions share one file), keep the planned sessions for the broadcast log, keep what was
-moved or left unplaced for the conflicts view, then issue one signed manifest per group and publish
-it retained on the group's topic. Rebuilding with nothing changed issues nothing new."""
+moved or left unplaced for the conflicts view and tell the commune's officials (``notify.py``), then
+issue one signed manifest per group and publish it retained on the group's topic. Rebuilding with nothing changed issues nothing new."""
 
 from __future__ import annotations
 
@@ -20,7 +20,7 @@ from backend.adapters.mqtt import BusUnavailable
 from backend.broadcast.audio import render
 from backend.broadcast.audio.media import MediaRef
 from backend.broadcast.manifests import store
-from backend.broadcast.programme import blobs
+from backend.broadcast.programme import blobs, notify
 from backend.broadcast.programme.compile import (
     Candidate,
     Plan,
@@ -326,6 +326,7 @@ async def build_audio(rt: Runtime, station_id: uuid.UUID) -> list[store.Issued]:
         await _save_plan(
             rt, station_id, plan, now, horizon_end, schedule_version, inputs.station["rules_version"]
         )
+        await notify.tell_officials(rt, inputs.station, plan, inputs.notices)
     issued = []
     topics = Topics.for_settings(rt.settings)
     for group in inputs.groups:

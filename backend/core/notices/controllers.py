@@ -11,6 +11,7 @@ from litestar.params import FromPath, FromQuery, JSONBody, QueryParameter
 from backend.core.notices import flows, listing, services
 from backend.core.notices.schemas import (
     ActionIn,
+    EmergencyPublishIn,
     NewVersionIn,
     NoticeFilter,
     NoticeIn,
@@ -134,12 +135,16 @@ class NoticeController(Controller):
     @post(
         "/{notice_id:uuid}/emergency-publish",
         operation_id="emergencyPublishNotice",
-        summary="Approve and publish an emergency notice in one step",
-        responses=STEP_ERRORS,
+        summary="Approve and publish an emergency notice in one step, with its repeats and interval",
+        responses=errors(400, 401, 403, 404, 409, 422),
         status_code=200,
     )
     async def emergency_publish(
-        self, rt: RuntimeDep, actor: ActorDep, notice_id: FromPath[uuid.UUID], data: JSONBody[ActionIn]
+        self,
+        rt: RuntimeDep,
+        actor: ActorDep,
+        notice_id: FromPath[uuid.UUID],
+        data: JSONBody[EmergencyPublishIn],
     ) -> NoticeOut:
         return await flows.emergency_publish(rt, actor, notice_id, data)
 

@@ -13,11 +13,19 @@ from typing import Any
 from backend.core.accounts.permissions import Actor, Grant, Permission
 from backend.core.audit import services as audit
 from backend.core.changes.services import Change, record_changes
-from backend.core.notices.schemas import ActionIn, NoticeOut
+from backend.core.notices.schemas import (
+    EMERGENCY_INTERVAL_MAX_S,
+    EMERGENCY_INTERVAL_MIN_S,
+    EMERGENCY_REPEAT_MAX,
+    EMERGENCY_REPEAT_MIN,
+    ActionIn,
+    EmergencyPublishIn,
+    NoticeOut,
+)
 from backend.core.notices.services import can_read, get, load_with_targets, raise_transition_conflict
 from backend.core.notices.tables import Notice, NoticeTarget
 from backend.core.outbox import services as outbox
-from backend.lib.errors import Conflict, NotFound
+from backend.lib.errors import Conflict, NotFound, ValidationFailed
 from backend.runtime import Runtime
 
 
@@ -153,7 +161,8 @@ async def publish(rt: Runtime, actor: Actor, notice_id: uuid.UUID, body: ActionI
 
 
 async def emergency_publish(rt: Runtime, actor: Actor, notice_id: uuid.UUID, body: ActionIn) -> NoticeOut:
-    """Approve and publish an emergency notice in one step ("phát ngay"), audited as such."""
+    """Approve and publish an emergency notice in one step ("phát ngay"), audited as such, with
+    the repeat count and interval the approver chose (``EmergencyPublishIn``)."""
     row, targets, grant = await _authorise(
         rt, actor, notice_id, Permission.NOTICE_EMERGENCY_PUBLISH, over_targets=True
     )
@@ -161,6 +170,7 @@ async def emergency_publish(rt: Runtime, actor: Actor, notice_id: uuid.UUID, bod
         raise Conflict(
             "not_emergency", message_key="error.not_emergency", details={"priority": row["priority"]}
         )
+    _check_emergency_plan(body)
     now = rt.clock.now()
     async with rt.db.transaction():
         await _publish(
@@ -181,6 +191,48 @@ async def emergency_publish(rt: Runtime, actor: Actor, notice_id: uuid.UUID, bod
     return await get(rt, actor, notice_id)
 
 
+def _check_emergency_plan(body: ActionIn) -> None:
+    """The HTTP schema already bounds both values; callers inside the server get the same check
+    before anything is written."""
+    if not isinstance(body, EmergencyPublishIn):
+        return
+    errors = []
+    if body.repeat is not None and not EMERGENCY_REPEAT_MIN <= body.repeat <= EMERGENCY_REPEAT_MAX:
+        errors.append(
+            {"field": "repeat", "reason": f"between {EMERGENCY_REPEAT_MIN} and {EMERGENCY_REPEAT_MAX} plays"}
+        )
+    if body.interval_s is not None and not (
+        EMERGENCY_INTERVAL_MIN_S <= body.interval_s <= EMERGENCY_INTERVAL_MAX_S
+    ):
+        errors.append(
+            {
+                "field": "interval_s",
+                "reason": f"between {EMERGENCY_INTERVAL_MIN_S} and {EMERGENCY_INTERVAL_MAX_S} seconds",
+            }
+        )
+    if errors:
+        raise ValidationFailed(errors)
+
+
+async def _emergency_plan(rt: Runtime, row: dict[str, Any], body: ActionIn) -> tuple[int, int]:
+    """(repeat, interval) of an emergency version being published: what the approver chose, else
+    what the version it updates played with, else the province settings."""
+    chosen = body if isinstance(body, EmergencyPublishIn) else None
+    previous: dict[str, Any] | None = None
+    if row["references_id"] is not None:
+        previous = (
+            await Notice.select(Notice.emergency_repeat, Notice.emergency_interval_s)
+            .where(Notice.id == row["references_id"])
+            .first()
+        )
+    repeat = (chosen.repeat if chosen else None) or (previous or {}).get("emergency_repeat")
+    interval = (chosen.interval_s if chosen else None) or (previous or {}).get("emergency_interval_s")
+    return (
+        repeat or rt.settings.emergency_repeat,
+        interval or rt.settings.emergency_interval_seconds,
+    )
+
+
 async def _publish(
     rt: Runtime,
     actor: Actor,
@@ -195,23 +247,29 @@ async def _publish(
 ) -> None:
     now = rt.clock.now()
     notice_id = row["id"]
+    values: dict[Any, Any] = {
+        Notice.status: "published",
+        Notice.published_by: actor.account_id,
+        Notice.published_at: now,
+        **(extra or {}),
+    }
+    details: dict[str, Any] = {"channels": channels_for(row["priority"]), "priority": row["priority"]}
+    if row["priority"] == "emergency":
+        repeat, interval = await _emergency_plan(rt, row, body)
+        values |= {Notice.emergency_repeat: repeat, Notice.emergency_interval_s: interval}
+        details |= {"repeat": repeat, "interval_s": interval}
     await _step(
         rt,
         actor,
         notice_id,
         action=action,
         from_states=from_states,
-        values={
-            Notice.status: "published",
-            Notice.published_by: actor.account_id,
-            Notice.published_at: now,
-            **(extra or {}),
-        },
+        values=values,
         body=body,
         row=row,
         targets=targets,
         grant=grant,
-        extra_details={"channels": channels_for(row["priority"]), "priority": row["priority"]},
+        extra_details=details,
     )
     if row["references_id"] is not None:
         await _end_previous(rt, actor, row)

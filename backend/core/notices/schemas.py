@@ -62,6 +62,21 @@ class ActionIn(Schema):
     reason: Reason = ""
 
 
+EMERGENCY_REPEAT_MIN, EMERGENCY_REPEAT_MAX = 1, 10
+EMERGENCY_INTERVAL_MIN_S, EMERGENCY_INTERVAL_MAX_S = 10, 3600
+EmergencyRepeat = Annotated[int, msgspec.Meta(ge=EMERGENCY_REPEAT_MIN, le=EMERGENCY_REPEAT_MAX)]
+EmergencyInterval = Annotated[int, msgspec.Meta(ge=EMERGENCY_INTERVAL_MIN_S, le=EMERGENCY_INTERVAL_MAX_S)]
+
+
+class EmergencyPublishIn(ActionIn):
+    """Publishing an emergency at once. ``repeat`` (plays) and ``interval_s`` (seconds from the start
+    of one play to the next) are the approver's choice for this emergency; left out, an update keeps
+    the values of the version it updates and a new emergency takes the province settings."""
+
+    repeat: EmergencyRepeat | None = None
+    interval_s: EmergencyInterval | None = None
+
+
 class NewVersionIn(Schema):
     """An update or a cancellation of a published notice; unspecified fields are copied."""
 
@@ -102,6 +117,9 @@ class NoticeOut(Schema):
     row_version: int
     created_at: datetime
     updated_at: datetime
+    # How an emergency plays (set when an emergency-priority version is published).
+    emergency_repeat: int | None = None
+    emergency_interval_s: int | None = None
 
 
 class NoticeList(Schema):

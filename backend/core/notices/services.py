@@ -170,6 +170,8 @@ def to_schema(row: dict[str, Any], target_codes: list[str]) -> NoticeOut:
         row_version=row["row_version"],
         created_at=row["created_at"],
         updated_at=row["updated_at"],
+        emergency_repeat=row.get("emergency_repeat"),
+        emergency_interval_s=row.get("emergency_interval_s"),
     )
 
 

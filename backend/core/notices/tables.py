@@ -31,6 +31,10 @@ class Notice(Table, tablename="notice"):
     published_at = Timestamptz(null=True, default=None, index=True)
     ended_at = Timestamptz(null=True, default=None)
     end_reason = Varchar(length=255, default="")
+    # An emergency's plays and the seconds between them, as its approver chose (None: not an
+    # emergency publication; the province settings apply).
+    emergency_repeat = Integer(null=True, default=None)
+    emergency_interval_s = Integer(null=True, default=None)
     row_version = Integer(default=1)
     created_at = Timestamptz(default=TimestamptzNow())
     updated_at = Timestamptz(default=TimestamptzNow())

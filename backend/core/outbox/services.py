@@ -25,7 +25,8 @@ from backend.runtime import Runtime
 
 log = logging.getLogger(__name__)
 
-# "devices": what Kẻng sends one device (desired state, commands); "devicealarm": staff told about alarms.
+# "devices": what Kẻng sends one device (desired state, commands); "devicealarm": staff told about
+# alarms, and staff inbox entries written elsewhere pushed to their phones.
 CHANNELS = ("push", "mqtt", "eboard", "cap", "sms", "devices", "devicealarm")
 MAX_ATTEMPTS = 12
 LEASE_SECONDS = 60

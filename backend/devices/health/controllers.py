@@ -115,7 +115,7 @@ class StaffNotificationController(Controller):
     @get(
         "",
         operation_id="listStaffNotifications",
-        summary="The account's notifications about devices of its areas, newest first",
+        summary="The account's notifications (devices of its areas, notices its programme moved), newest first",
         responses=errors(401),
     )
     async def list_notifications(

@@ -1,23 +1,104 @@
-"""A staff account's notifications about devices: only its own, never another account's."""
+"""A staff account's inbox: notifications about devices and about the programme of its communes.
+An account sees only its own entries, never another account's.
+
+Every producer (device alarms, programme compilation) writes through ``deliver``: an entry's
+``dedupe_key`` names the event and the account, so a retried job or a recompilation that finds the
+same event again adds nothing."""
 
 from __future__ import annotations
 
+import uuid
+from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
-from backend.core.accounts.permissions import Actor
+from backend.core.accounts.permissions import Actor, Role
+from backend.core.accounts.tables import RoleGrant
+from backend.core.areas.tables import Area
 from backend.devices.health.schemas import StaffNotificationList, StaffNotificationOut
 from backend.devices.tables import StaffNotification
 from backend.lib.errors import NotFound, Unauthorized
 from backend.runtime import Runtime
 
+COMMUNE_ROLES = (Role.COMMUNE_OFFICIAL.value, Role.COMMUNE_LEADER.value)
+
+
+@dataclass(frozen=True)
+class Note:
+    """One entry for one account."""
+
+    account_id: uuid.UUID
+    kind: str
+    dedupe_key: str
+    title: str
+    body: str
+    alarm_id: uuid.UUID | None = None
+    device_id: uuid.UUID | None = None
+    notice_id: uuid.UUID | None = None
+    station_id: uuid.UUID | None = None
+    session_at: datetime | None = None
+
+
+async def officials_over(area_path: str, roles: tuple[str, ...] = COMMUNE_ROLES) -> list[uuid.UUID]:
+    """Accounts holding one of ``roles`` on ``area_path`` or an area above it: the commune's own
+    officials and leaders, not those of a neighbouring commune."""
+    grants = await RoleGrant.select(RoleGrant.account, RoleGrant.area).where(
+        RoleGrant.role.is_in(list(roles))
+    )
+    if not grants:
+        return []
+    paths = {
+        a["code"]: a["path"]
+        for a in await Area.select(Area.code, Area.path).where(
+            Area.code.is_in(sorted({g["area"] for g in grants}))
+        )
+    }
+    return sorted({g["account"] for g in grants if area_path.startswith(paths.get(g["area"], "\x00"))})
+
+
+async def deliver(rt: Runtime, notes: list[Note]) -> list[tuple[int, uuid.UUID]]:
+    """Add the entries not already there; return (id, account) of the new ones. Call inside the
+    transaction of what caused them."""
+    fresh: list[tuple[int, uuid.UUID]] = []
+    now = rt.clock.now()
+    for note in notes:
+        if await StaffNotification.exists().where(StaffNotification.dedupe_key == note.dedupe_key):
+            continue
+        rows = await (
+            StaffNotification.insert(
+                StaffNotification(
+                    account_id=note.account_id,
+                    kind=note.kind,
+                    alarm_id=note.alarm_id,
+                    device_id=note.device_id,
+                    notice_id=note.notice_id,
+                    station_id=note.station_id,
+                    session_at=note.session_at,
+                    dedupe_key=note.dedupe_key,
+                    title=note.title,
+                    body=note.body,
+                    created_at=now,
+                )
+            )
+            .on_conflict(target=StaffNotification.dedupe_key, action="DO NOTHING")
+            .returning(StaffNotification.id)
+        )
+        if rows:  # empty when a concurrent job wrote the same entry first
+            fresh.append((rows[0]["id"], note.account_id))
+    return fresh
+
 
 def _out(row: dict[str, Any]) -> StaffNotificationOut:
     return StaffNotificationOut(
         id=row["id"],
+        kind=row["kind"],
         title=row["title"],
         body=row["body"],
         device_id=row["device_id"],
         alarm_id=row["alarm_id"],
+        notice_id=row["notice_id"],
+        station_id=row["station_id"],
+        session_at=row["session_at"],
         created_at=row["created_at"],
         read_at=row["read_at"],
     )

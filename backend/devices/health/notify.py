@@ -4,7 +4,8 @@ The ``devicealarm`` outbox channel takes a raised alarm, finds the commune offic
 whose area contains the device, and gives each a staff notification (their inbox in the console
 and the API) and a push to every phone or browser they registered (Web Push and FCM, the senders of
 the citizens' push channel). The inbox row is unique per (alarm, account), so a retried outbox row
-notifies nobody twice; pushes go only with the row that was new."""
+notifies nobody twice; pushes go only with the row that was new. The same channel pushes inbox
+entries written elsewhere (``inbox`` events, e.g. a notice the programme moved to a later session)."""
 
 from __future__ import annotations
 
@@ -18,33 +19,19 @@ import msgspec
 from backend.adapters.push import FcmSender, PushOptions, WebPushSender, WebPushTarget
 from backend.citizen.push.channel import PushChannel
 from backend.citizen.push.tables import PushRegistration
-from backend.core.accounts.permissions import Role
-from backend.core.accounts.tables import RoleGrant
-from backend.core.areas.tables import Area
 from backend.core.outbox.services import ClaimedMessage
+from backend.devices.health import inbox
 from backend.devices.tables import Device, DeviceAlarm, StaffNotification
 from backend.lib.i18n import translate
 from backend.runtime import Runtime
 from backend.settings import Settings
 
-RECIPIENT_ROLES = (Role.COMMUNE_OFFICIAL.value, Role.COMMUNE_LEADER.value)
+RECIPIENT_ROLES = inbox.COMMUNE_ROLES
 PUSH_TTL = 6 * 3600
 
 
 async def recipients(device: dict[str, Any]) -> list[uuid.UUID]:
-    grants = await RoleGrant.select(RoleGrant.account, RoleGrant.area).where(
-        RoleGrant.role.is_in(list(RECIPIENT_ROLES))
-    )
-    if not grants:
-        return []
-    paths = {
-        a["code"]: a["path"]
-        for a in await Area.select(Area.code, Area.path).where(
-            Area.code.is_in(sorted({g["area"] for g in grants}))
-        )
-    }
-    found = {g["account"] for g in grants if device["area_path"].startswith(paths.get(g["area"], "\x00"))}
-    return sorted(found)
+    return await inbox.officials_over(device["area_path"], RECIPIENT_ROLES)
 
 
 def message(device: dict[str, Any], alarm: dict[str, Any], language: str = "vi") -> tuple[str, str]:
@@ -66,6 +53,9 @@ class DeviceAlarmChannel:
         self._push = PushChannel(settings, webpush=webpush, fcm=fcm)
 
     async def __call__(self, rt: Runtime, message_: ClaimedMessage) -> None:
+        if message_.event == "inbox":
+            await self._push_entries([int(i) for i in message_.payload.get("ids", [])])
+            return
         if message_.event != "raised":
             return
         alarm = (
@@ -79,37 +69,58 @@ class DeviceAlarmChannel:
         if device is None:
             return
         title, body = message(device, alarm)
-        fresh: list[tuple[int, uuid.UUID]] = []
         async with rt.db.transaction():
-            for account_id in await recipients(device):
-                key = f"{alarm['id']}:{account_id}:raised"
-                if await StaffNotification.exists().where(StaffNotification.dedupe_key == key):
-                    continue
-                rows = await StaffNotification.insert(
-                    StaffNotification(
+            fresh = await inbox.deliver(
+                rt,
+                [
+                    inbox.Note(
                         account_id=account_id,
-                        alarm_id=alarm["id"],
-                        device_id=device["id"],
-                        dedupe_key=key,
+                        kind="device_alarm",
+                        dedupe_key=f"{alarm['id']}:{account_id}:raised",
                         title=title,
                         body=body,
-                        created_at=rt.clock.now(),
+                        alarm_id=alarm["id"],
+                        device_id=device["id"],
                     )
-                ).returning(StaffNotification.id)
-                fresh.append((rows[0]["id"], account_id))
+                    for account_id in await recipients(device)
+                ],
+            )
+        data = {"kind": "device_alarm", "alarm_id": str(alarm["id"]), "device_id": str(alarm["device_id"])}
+        options = PushOptions(ttl=PUSH_TTL, urgency="high", topic=f"device-{str(alarm['device_id'])[:24]}")
         for notification_id, account_id in fresh:
-            pushed = await self._send(account_id, alarm, title, body)
+            pushed = await self._send(account_id, data, options, title, body)
             await StaffNotification.update({StaffNotification.pushed: pushed}).where(
                 StaffNotification.id == notification_id
             )
 
-    async def _send(self, account_id: uuid.UUID, alarm: dict[str, Any], title: str, body: str) -> int:
+    async def _push_entries(self, ids: list[int]) -> None:
+        """Push inbox entries other parts wrote (``event="inbox"``, e.g. a notice the programme
+        moved): each to its account's phones, once."""
+        if not ids:
+            return
+        rows = await StaffNotification.select().where(
+            StaffNotification.id.is_in(ids) & (StaffNotification.pushed == 0)
+        )
+        for row in rows:
+            about = row["notice_id"] or row["device_id"] or row["id"]
+            data = {
+                "kind": row["kind"],
+                "notification_id": str(row["id"]),
+                **{k: str(row[k]) for k in ("notice_id", "station_id", "device_id") if row[k] is not None},
+            }
+            options = PushOptions(ttl=PUSH_TTL, urgency="normal", topic=f"staff-{str(about)[:24]}")
+            pushed = await self._send(row["account_id"], data, options, row["title"], row["body"])
+            await StaffNotification.update({StaffNotification.pushed: pushed}).where(
+                StaffNotification.id == row["id"]
+            )
+
+    async def _send(
+        self, account_id: uuid.UUID, data: dict[str, str], options: PushOptions, title: str, body: str
+    ) -> int:
         """Push to the account's registrations; a failed push leaves the inbox entry, never retries."""
         regs = await PushRegistration.select().where(
             (PushRegistration.account == account_id) & PushRegistration.pruned_at.is_null()
         )
-        options = PushOptions(ttl=PUSH_TTL, urgency="high", topic=f"device-{str(alarm['device_id'])[:24]}")
-        data = {"kind": "device_alarm", "alarm_id": str(alarm["id"]), "device_id": str(alarm["device_id"])}
         payload = msgspec.json.encode({**data, "title": title, "body": body})
         sent = 0
         web = [r for r in regs if r["kind"] == "webpush"]

@@ -16,6 +16,14 @@ Severity = Literal["critical", "major", "minor", "warning"]
 PowerSource = Literal["mains", "battery", "none"]
 
 
+class ReportedPlacement(msgspec.Struct, kw_only=True):
+    """Where the device says it listens: the placement of the last desired document it applied."""
+
+    area_code: Annotated[str, msgspec.Meta(max_length=64)]
+    area_path: Annotated[str, msgspec.Meta(max_length=512)]
+    group_id: uuid.UUID | None = None
+
+
 class ReportedState(msgspec.Struct, kw_only=True):
     """``state/reported`` from a device. ``version`` is the device's own counter: a report older
     than the last one stored is ignored. Unknown fields are kept out, not refused (newer firmware)."""
@@ -28,6 +36,7 @@ class ReportedState(msgspec.Struct, kw_only=True):
     playing: bool | None = None
     error: Annotated[str, msgspec.Meta(max_length=255)] | None = None
     power: PowerSource | None = None
+    placement: ReportedPlacement | None = None
 
 
 class DeviceEvent(msgspec.Struct, kw_only=True):
@@ -63,7 +72,8 @@ class DeviceStateOut(Schema):
     reported: dict[str, Any]
     reported_version: int
     reported_at: datetime | None
-    # Desired volume and firmware, and the group's current manifests, the device does not run yet.
+    # Desired volume, firmware and placement (after a move), and the group's current manifests,
+    # the device does not run yet.
     delta: list[Difference]
     in_sync: bool
 
@@ -119,6 +129,10 @@ class StaffNotificationOut(Schema):
     alarm_id: uuid.UUID | None
     created_at: datetime
     read_at: datetime | None
+    kind: Literal["device_alarm", "notice_moved", "notice_unplaced"] = "device_alarm"
+    notice_id: uuid.UUID | None = None
+    station_id: uuid.UUID | None = None
+    session_at: datetime | None = None  # the session a moved notice plays in
 
 
 class StaffNotificationList(Schema):

@@ -21,7 +21,7 @@ from litestar.datastructures import Cookie
 from litestar.handlers.base import BaseRouteHandler
 
 from backend.devices.access import AuthenticatedDevice, authenticate_device
-from backend.devices.proof.auth import REALM, basic_credentials
+from backend.devices.device_auth import CHALLENGE, basic_credentials
 from backend.devices.tables import Device, DeviceCredential
 from backend.lib.errors import Forbidden, Unauthorized
 from backend.runtime import Runtime
@@ -108,7 +108,7 @@ async def board(
         value = request.cookies.get(COOKIE)
         device = await _from_cookie(rt, value) if value else None
     if device is None:
-        raise Unauthorized(headers={"WWW-Authenticate": REALM})
+        raise Unauthorized(headers=CHALLENGE)
     if device.id != device_id or device.kind != "eboard":
         raise Forbidden(details={"device_id": str(device_id)})
     return device, fresh
@@ -119,4 +119,4 @@ def board_first(connection: ASGIConnection, _: BaseRouteHandler) -> None:
     if basic_credentials(connection.headers.get("authorization", "")) is None and not connection.cookies.get(
         COOKIE
     ):
-        raise Unauthorized(headers={"WWW-Authenticate": REALM})
+        raise Unauthorized(headers=CHALLENGE)

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
 import msgspec
 
@@ -56,6 +56,26 @@ class AckIn(msgspec.Struct, kw_only=True, frozen=True):
     result: Literal["accepted", "rejected"]
     reason: Annotated[str, msgspec.Meta(max_length=64)] = ""
     at: datetime
+
+
+class AckBatchIn(Schema):
+    """The HTTP fallback: acknowledgements of manifests fetched from ``/api/v1/device/manifests``."""
+
+    acks: Annotated[list[AckIn], msgspec.Meta(min_length=1, max_length=200)]
+
+
+class AckBatchOut(Schema):
+    recorded: int
+    duplicates: int
+
+
+class DeviceManifests(Schema):
+    # Manifest kind (audio, eboard) → the signed envelope of the device's station group in force.
+    group: dict[str, dict[str, Any]]
+    # Emergency envelopes in force for any area on the device's path (oldest first).
+    emergencies: list[dict[str, Any]]
+    # Changes whenever any of the above does; the poll sends it back as If-None-Match.
+    etag: str
 
 
 class CoverageFigure(Schema):

@@ -20,6 +20,7 @@ from backend.broadcast.tables import Emergency, Manifest
 from backend.core.accounts.permissions import Actor, Permission
 from backend.core.notices.tables import Notice, NoticeTarget
 from backend.devices.proof.schemas import (
+    AckBatchOut,
     AckIn,
     CoverageFigure,
     DeviceAck,
@@ -133,6 +134,13 @@ async def record_acks(rt: Runtime, acks: list[tuple[uuid.UUID, AckIn]]) -> int:
         .returning(ManifestAck.id)
     )
     return len(stored)
+
+
+async def record_ack_batch(rt: Runtime, device_id: uuid.UUID, acks: list[AckIn]) -> AckBatchOut:
+    """A device's acknowledgements over HTTP, stored as those from MQTT are."""
+    async with rt.db.transaction():
+        recorded = await record_acks(rt, [(device_id, a) for a in acks])
+    return AckBatchOut(recorded=recorded, duplicates=len(acks) - recorded)
 
 
 async def _notice(notice_id: uuid.UUID) -> tuple[dict[str, Any], list[str]]:
