@@ -185,7 +185,7 @@ class OfflineOfficial:
             if answer.get("reset"):
                 continue
             sent = {m.get("s", m.get("seq")) for m in request["mutations"]}
-            unsent = [m for m in self.store.pending() if m["seq"] not in sent]
+            unsent = [seq for seq in self.store.pending_seqs() if seq not in sent]
             if not (answer.get("more") or answer.get("gap") or unsent):
                 break
         if mismatched:
@@ -196,7 +196,7 @@ class OfflineOfficial:
         s = self.store
         mutations = []
         used = 0
-        for m in s.pending():
+        for m in s.iter_pending():
             item = self._wire_mutation(m)
             size = len(json.dumps(item, ensure_ascii=False))
             if mutations and used + size > PUSH_BUDGET:

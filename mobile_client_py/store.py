@@ -107,11 +107,16 @@ class Store:
         self.db.execute("DELETE FROM rows WHERE t = ? AND id = ?", (table, row_id))
 
     def pending(self, limit: int | None = None) -> list[dict[str, Any]]:
+        return list(self.iter_pending(limit))
+
+    def iter_pending(self, limit: int | None = None) -> Iterator[dict[str, Any]]:
+        """Pending mutations in order, read as they are consumed (a request takes the first few
+        hundred of a queue that may hold thousands)."""
         sql = "SELECT seq, t, op, id, v, fields, base, proto FROM mutations WHERE state = 'pending' ORDER BY seq"
         if limit is not None:
             sql += f" LIMIT {int(limit)}"
-        return [
-            {
+        for r in self.db.execute(sql).fetchall():
+            yield {
                 "seq": r[0],
                 "t": r[1],
                 "op": r[2],
@@ -121,7 +126,10 @@ class Store:
                 "base": None if r[6] is None else json.loads(r[6]),
                 "proto": r[7],
             }
-            for r in self.db.execute(sql)
+
+    def pending_seqs(self) -> list[int]:
+        return [
+            r[0] for r in self.db.execute("SELECT seq FROM mutations WHERE state = 'pending' ORDER BY seq")
         ]
 
     def view(self, table: str) -> dict[str, dict[str, Any]]:

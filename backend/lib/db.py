@@ -86,6 +86,7 @@ class Database:
             self.path = None
         else:
             raise ValueError(f"unsupported database URL {url!r}: use sqlite:///… or postgres://…")
+        self._types: dict[str, dict[str, str]] = {}  # PostgreSQL column types, per table
 
     def bind(self, tables: Iterable[type[Table]]) -> None:
         for table in tables:
@@ -162,8 +163,9 @@ class Database:
         await self.engine.run_querystring(QueryString(sql, *args))
 
     async def insert_many(self, table: str, columns: Sequence[str], rows: Sequence[Sequence[Any]]) -> None:
-        """Insert many rows with one prepared statement (``executemany``) in the current
-        transaction. For bulk paths — a phone back online with days of records — where building
+        """Insert many rows in the current transaction: one statement taking each column as an
+        array on PostgreSQL, one prepared statement run per row (``executemany``) on SQLite. For
+        bulk paths — a phone back online with days of records — where building
         an ORM object per row and one statement with thousands of parameters costs more than the
         database's own work. Values go to the driver as they are (UUIDs, aware datetimes, numbers,
         text); JSON columns take their JSON text."""
@@ -173,12 +175,32 @@ class Database:
         if transaction is None:
             raise RuntimeError("insert_many runs inside a transaction")
         names = ", ".join(f'"{c}"' for c in columns)
+        connection = transaction.connection
         if self.dialect == "postgres":
-            marks = ", ".join(f"${i}" for i in range(1, len(columns) + 1))
-        else:
-            marks = ", ".join("?" for _ in columns)
+            # One statement for all rows: each column goes as one array and the rows come back out
+            # of unnest; the executor starts once instead of once per row (executemany).
+            types = await self._column_types(connection, table)
+            arrays = ", ".join(f"${i}::{types[c]}[]" for i, c in enumerate(columns, 1))
+            sql = f'INSERT INTO "{table}" ({names}) SELECT * FROM unnest({arrays})'
+            await connection.execute(sql, *([r[i] for r in rows] for i in range(len(columns))))
+            return
+        marks = ", ".join("?" for _ in columns)
         sql = f'INSERT INTO "{table}" ({names}) VALUES ({marks})'
-        await transaction.connection.executemany(sql, [tuple(r) for r in rows])
+        await connection.executemany(sql, [tuple(r) for r in rows])
+
+    async def _column_types(self, connection: Any, table: str) -> dict[str, str]:
+        """PostgreSQL: each column's type as SQL spells it (for the array casts of ``insert_many``),
+        read once per table and process (the schema changes only by migration, at start)."""
+        types = self._types.get(table)
+        if types is None:
+            rows = await connection.fetch(
+                "SELECT attname, format_type(atttypid, atttypmod) AS type FROM pg_attribute "
+                "WHERE attrelid = $1::regclass AND attnum > 0 AND NOT attisdropped",
+                f'"{table}"',
+            )
+            types = {r["attname"]: r["type"] for r in rows}
+            self._types[table] = types
+        return types
 
     async def execute_ddl(self, sql: str) -> None:
         """Run a statement verbatim: DDL contains literals such as ``'{}'`` that must not be

@@ -168,7 +168,7 @@ async def pull(
 class _Seen:
     last: int  # the row's last change in the window
     own: bool  # every change of the row in the window came from this phone
-    version: int  # the row's last change of all, read with the window
+    version: int  # the row's last change of all, read with the window (with its others' changes)
 
 
 @dataclass(frozen=True)
@@ -204,8 +204,8 @@ async def _window(
     table_marks = ", ".join("{}" for _ in tables)
     sql = (
         'SELECT l."seq", l."table_name", l."row_id", l."op", o."seq" AS "own", '
-        '(SELECT max(m."seq") FROM "change_log" m '
-        'WHERE m."table_name" = l."table_name" AND m."row_id" = l."row_id") AS "v" '
+        'CASE WHEN o."seq" IS NULL THEN (SELECT max(m."seq") FROM "change_log" m '
+        'WHERE m."table_name" = l."table_name" AND m."row_id" = l."row_id") END AS "v" '
         'FROM "change_log" l LEFT JOIN "sync_origin" o ON o."seq" = l."seq" AND o."device_id" = {} '
         f'WHERE l."seq" > {{}} AND l."seq" <= {{}} AND l."table_name" IN ({table_marks}) '
         'AND l."seq" IN (SELECT a."seq" FROM "change_area" a WHERE a."seq" > {} AND a."seq" <= {} AND '
