@@ -27,7 +27,10 @@ from mobile_client_py.store import Store, row_hash
 
 PROTOCOL = 2
 PUSH_BUDGET = 256 * 1024  # bytes of mutations per request before compression
-PAGE_BYTES = 64 * 1024
+PAGE_BYTES = 64 * 1024  # what one checkpoint may cost on the wire (compressed)
+PAGE_RAW_MAX = 1024 * 1024  # the largest page asked for, uncompressed (the server's default cap)
+RATIO_MARGIN = 0.85  # pages vary: ask for a little less than the last ratio promises
+RATIO_SAMPLE = 2048  # answers smaller than this on the wire compress worse than pages do: not measured
 
 
 class Killed(Exception):
@@ -95,6 +98,8 @@ class OfflineOfficial:
         self.timeout = timeout
         self.protocol = protocol
         self.page_bytes = page_bytes
+        # Uncompressed bytes per wire byte of the last answer big enough to tell (1 until then).
+        self.ratio = float(store.get("wire_ratio", 1.0))
         self.device = store.device_id()
 
     # -- signing in ---------------------------------------------------------------------------
@@ -208,9 +213,17 @@ class OfflineOfficial:
             "scan": s.get("scan"),
             "wide": s.get("wide"),
             "mutations": mutations,
-            "max_bytes": self.page_bytes,
+            "max_bytes": self.max_bytes(),
             "digest": verify,
         }
+
+    def max_bytes(self) -> int:
+        """The page bound to ask for. The server bounds a page by its uncompressed size, but what a
+        cut connection wastes, and what the official waits for, is the compressed size: the phone
+        asks for ``page_bytes`` times the compression its last answers showed (with a margin), so a
+        checkpoint costs about ``page_bytes`` on the wire whatever the rows look like."""
+        wanted = int(self.page_bytes * max(1.0, self.ratio * RATIO_MARGIN))
+        return max(self.page_bytes, min(wanted, PAGE_RAW_MAX))
 
     def _wire_mutation(self, m: dict[str, Any]) -> dict[str, Any]:
         """A mutation queued by the previous version of the app keeps its old shape (no per-field
@@ -258,7 +271,10 @@ class OfflineOfficial:
                     self.timeout,
                 )
                 report.bytes_up += len(payload)
-                report.bytes_down += int(response.headers.get("content-length") or len(response.content))
+                wire = int(response.headers.get("content-length") or len(response.content))
+                report.bytes_down += wire
+                if response.status_code == 200 and wire >= RATIO_SAMPLE:
+                    self.ratio = len(response.content) / wire
                 if response.status_code == 401 and not refreshed and await self._refresh():
                     refreshed = True
                     continue
@@ -317,6 +333,7 @@ class OfflineOfficial:
                     s.put("resetting", False)
             s.put("epoch", answer.get("epoch"))
             s.put("device_seq", int(answer.get("device_seq", 0)))
+            s.put("wire_ratio", round(self.ratio, 2))
             digest = answer.get("digest")
             if digest:
                 mismatched = [t for t, d in digest.items() if s.digest(t) != d]

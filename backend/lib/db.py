@@ -150,6 +150,14 @@ class Database:
             return None
         return next(iter(rows[0].values()))
 
+    def any_of(self, values: Sequence[Any], sql_type: str) -> tuple[str, list[Any]]:
+        """The right-hand side of "column is one of ``values``" and its arguments: one array
+        parameter on PostgreSQL (the statement's text stays the same whatever the count, so it is
+        prepared once per connection), one placeholder per value on SQLite (keep lists ≤ 500)."""
+        if self.dialect == "postgres":
+            return f"= ANY({{}}::{sql_type}[])", [list(values)]
+        return f"IN ({', '.join('{}' for _ in values)})", list(values)
+
     async def execute(self, sql: str, *args: Any) -> None:
         await self.engine.run_querystring(QueryString(sql, *args))
 

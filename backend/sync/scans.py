@@ -27,7 +27,11 @@ from backend.sync.registry import Registry
 from backend.sync.schemas import ChangeOut
 from backend.sync.state import change_tag, get_state, high_water
 
-LOAD_CHUNK = 64  # rows loaded at a time; a 64 KB page holds about a hundred notices
+# Rows loaded at a time: first LOAD_CHUNK (a 64 KB page holds about a hundred notices), then about as
+# many as the rest of the page holds, within LOAD_MIN..LOAD_MAX (a 1 MB page holds ~1,800 notices).
+LOAD_CHUNK = 64
+LOAD_MIN = 16
+LOAD_MAX = 500
 
 
 @dataclass
@@ -113,9 +117,12 @@ async def page(
             else:
                 listed = sorted((i, False) for i in new_ids)
             _remember(key, listed)
-        items = listed[bisect.bisect_right(listed, (state.after, True)) :] if state.after else listed
-        for start_at in range(0, len(items), LOAD_CHUNK):
-            chunk = items[start_at : start_at + LOAD_CHUNK]
+        at = bisect.bisect_right(listed, (state.after, True)) if state.after else 0
+        while at < len(listed):
+            # Load about as many rows as the rest of the page holds, judged by the rows so far.
+            fits = LOAD_CHUNK if not changes else -(-(max_bytes - used) * len(changes) // used) + 1
+            chunk = listed[at : at + max(LOAD_MIN, min(fits, LOAD_MAX))]
+            at += len(chunk)
             rows = await load_rows(rt, table, [i for i, removed in chunk if not removed])
             for row_id, removed in chunk:
                 if removed:

@@ -133,15 +133,19 @@ async def load(rt: Runtime, ids: Sequence[str]) -> dict[str, Row]:
         except ValueError:
             continue
     out: dict[str, Row] = {}
+    # Plain statements: a page loads hundreds of notices, and building the query through the ORM
+    # cost more than running it.
     for start in range(0, len(wanted), 500):
         chunk = wanted[start : start + 500]
-        records = await Notice.select().where(Notice.id.is_in(chunk))
+        match, args = rt.db.any_of(chunk, "uuid")
+        records = await rt.db.fetch(f'SELECT * FROM "notice" WHERE "id" {match}', *args)
         if not records:
             continue
         targets: dict[Any, dict[str, str]] = {}
-        for t in await NoticeTarget.select(
-            NoticeTarget.notice, NoticeTarget.area_code, NoticeTarget.area_path
-        ).where(NoticeTarget.notice.is_in([r["id"] for r in records])):
+        match, args = rt.db.any_of([r["id"] for r in records], "uuid")
+        for t in await rt.db.fetch(
+            f'SELECT "notice", "area_code", "area_path" FROM "notice_target" WHERE "notice" {match}', *args
+        ):
             targets.setdefault(t["notice"], {})[t["area_code"]] = t["area_path"]
         for r in records:
             mine = targets.get(r["id"], {})
