@@ -21,6 +21,7 @@ from backend.core.audit.tables import AuditEntry
 from backend.core.notices import flows
 from backend.core.notices.schemas import EmergencyPublishIn
 from backend.core.notices.tables import Notice
+from backend.core.outbox import services as outbox
 from backend.core.outbox.tables import OutboxMessage
 from backend.devices.server_account import server_credentials
 from backend.devices.topics import Topics
@@ -326,3 +327,23 @@ async def test_out_of_bounds_repeats_or_interval_are_refused_and_change_nothing(
     )
     assert await AuditEntry.count() == audits
     assert await OutboxMessage.count().where(OutboxMessage.aggregate_id == draft["id"]) == 0
+
+
+async def test_an_emergency_goes_out_before_work_queued_ahead_of_it(client, factory, app_rt):
+    """Thousands of rows may be waiting (desired states of newly provisioned devices, a big push
+    fan-out); the approved emergency's rows are claimed first, an ordinary notice's in turn."""
+    await factory.tree()
+    leader, _ = await station(client, factory, "38001")
+    await drain(client)
+    async with app_rt.db.transaction():
+        for n in range(25):
+            await outbox.enqueue(app_rt, channel="devices", event="desired", aggregate_id=f"d{n}", payload={})
+    normal = await publish(client, leader, target_areas=["38001"])
+    sos = await publish(
+        client, leader, emergency=True, priority="emergency", category="disaster", target_areas=["38001"]
+    )
+    claimed = await outbox.claim(app_rt, "w-test", list(outbox.CHANNELS), limit=5)
+    assert [m.aggregate_id for m in claimed] == [sos["id"]] * 5  # push, mqtt, e-boards, CAP, SMS
+    later = await outbox.claim(app_rt, "w-test", list(outbox.CHANNELS), limit=30)
+    assert [m.aggregate_id for m in later][:25] == [f"d{n}" for n in range(25)]
+    assert {m.aggregate_id for m in later[25:]} == {normal["id"]}

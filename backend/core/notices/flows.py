@@ -283,7 +283,12 @@ async def _publish(
     }
     for channel in channels_for(row["priority"]):
         await outbox.enqueue(
-            rt, channel=channel, event="published", aggregate_id=str(notice_id), payload=payload
+            rt,
+            channel=channel,
+            event="published",
+            aggregate_id=str(notice_id),
+            payload=payload,
+            urgent=row["priority"] == "emergency",
         )
 
 
@@ -351,7 +356,12 @@ async def withdraw(rt: Runtime, actor: Actor, notice_id: uuid.UUID, body: Action
             }
             for channel in channels_for(row["priority"]):
                 await outbox.enqueue(
-                    rt, channel=channel, event="withdrawn", aggregate_id=str(notice_id), payload=payload
+                    rt,
+                    channel=channel,
+                    event="withdrawn",
+                    aggregate_id=str(notice_id),
+                    payload=payload,
+                    urgent=row["priority"] == "emergency",
                 )
     return await get(rt, actor, notice_id)
 

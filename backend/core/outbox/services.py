@@ -29,6 +29,9 @@ log = logging.getLogger(__name__)
 # alarms, and staff inbox entries written elsewhere pushed to their phones.
 CHANNELS = ("push", "mqtt", "eboard", "cap", "sms", "devices", "devicealarm")
 MAX_ATTEMPTS = 12
+# Claim order: an emergency's rows go before everything queued ahead of them, then first in, first out.
+URGENT = 0
+NORMAL = 5
 LEASE_SECONDS = 60
 
 
@@ -40,6 +43,7 @@ class ClaimedMessage:
     aggregate_id: str
     payload: dict[str, Any]
     attempts: int
+    precedence: int = NORMAL
 
 
 class RetryLater(Exception):
@@ -54,7 +58,13 @@ ChannelHandler = Callable[[Runtime, ClaimedMessage], Awaitable[None]]
 
 
 async def enqueue(
-    rt: Runtime, *, channel: str, event: str, aggregate_id: str, payload: dict[str, Any]
+    rt: Runtime,
+    *,
+    channel: str,
+    event: str,
+    aggregate_id: str,
+    payload: dict[str, Any],
+    urgent: bool = False,
 ) -> None:
     if channel not in CHANNELS:
         raise ValueError(f"unknown channel {channel}")
@@ -66,6 +76,7 @@ async def enqueue(
             aggregate_id=aggregate_id,
             payload=payload,
             status="pending",
+            precedence=URGENT if urgent else NORMAL,
             attempts=0,
             available_at=now,
             created_at=now,
@@ -85,12 +96,12 @@ async def claim(rt: Runtime, worker_id: str, channels: list[str], limit: int = 2
         'WHERE "id" IN (SELECT "id" FROM "outbox_message" WHERE "status" = \'pending\' '
         f'AND "channel" IN ({placeholders}) AND "available_at" <= {{}} '
         'AND ("lease_until" IS NULL OR "lease_until" < {}) '
-        f'ORDER BY "id" LIMIT {{}}{lock}) '
-        'RETURNING "id", "channel", "event", "aggregate_id", "payload", "attempts"'
+        f'ORDER BY "precedence", "id" LIMIT {{}}{lock}) '
+        'RETURNING "id", "channel", "event", "aggregate_id", "payload", "attempts", "precedence"'
     )
     async with rt.db.transaction():
         rows = await rt.db.fetch(sql, worker_id, lease_until, *channels, now, now, limit)
-    return sorted((_claimed(r) for r in rows), key=lambda m: m.id)
+    return sorted((_claimed(r) for r in rows), key=lambda m: (m.precedence, m.id))
 
 
 def _claimed(row: dict[str, Any]) -> ClaimedMessage:
@@ -102,6 +113,7 @@ def _claimed(row: dict[str, Any]) -> ClaimedMessage:
         aggregate_id=row["aggregate_id"],
         payload=payload,
         attempts=int(row["attempts"]),
+        precedence=int(row["precedence"]),
     )
 
 

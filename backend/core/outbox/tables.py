@@ -12,6 +12,7 @@ class OutboxMessage(Table, tablename="outbox_message"):
     aggregate_id = Varchar(length=64, default="", index=True)
     payload = JSON(default={})
     status = Varchar(length=8, default="pending", index=True)
+    precedence = Integer(default=5)  # lower is claimed first: URGENT (emergencies) or NORMAL
     attempts = Integer(default=0)
     available_at = Timestamptz(default=TimestamptzNow())
     lease_owner = Varchar(length=64, null=True, default=None)

@@ -173,6 +173,28 @@ async def test_worker_delivers_pending_rows_and_marks_them_done(rt, clock, effec
     assert await outbox.pending_count(rt, "push") == 0
 
 
+async def test_an_urgent_row_is_claimed_before_everything_queued_ahead_of_it(rt, clock, effects):
+    """An emergency approved behind thousands of queued rows (desired states of newly provisioned
+    devices) does not wait for them; rows of equal precedence keep their order."""
+    await enqueue_many(rt, 30, channel="devices")
+    async with rt.db.transaction():
+        await outbox.enqueue(
+            rt, channel="mqtt", event="published", aggregate_id="sos", payload={}, urgent=True
+        )
+    await enqueue_many(rt, 2, channel="devices")
+    order: list[str] = []
+
+    async def handler(rt_: Runtime, message: ClaimedMessage) -> None:
+        order.append(message.aggregate_id)
+
+    rt.channel_handlers = {"devices": handler, "mqtt": handler}
+    worker = OutboxWorker(rt, worker_id="w1", batch=5)
+    assert await worker.run_once() == 5
+    assert order == ["sos", "agg-0", "agg-1", "agg-2", "agg-3"]
+    await worker.drain()
+    assert order[5:] == [f"agg-{n}" for n in range(4, 30)] + ["agg-0", "agg-1"]
+
+
 async def test_channels_without_a_handler_stay_pending(rt, clock, effects):
     await enqueue_many(rt, 2, channel="mqtt")
     await enqueue_many(rt, 1, channel="push")
