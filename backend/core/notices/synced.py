@@ -133,22 +133,27 @@ async def load(rt: Runtime, ids: Sequence[str]) -> dict[str, Row]:
         except ValueError:
             continue
     out: dict[str, Row] = {}
-    # Plain statements: a page loads hundreds of notices, and building the query through the ORM
-    # cost more than running it.
+    # One plain statement, the targets aggregated per notice: a page loads hundreds of notices,
+    # and building the query through the ORM cost more than running it.
+    if rt.db.dialect == "postgres":
+        targets_sql = (
+            'SELECT json_agg(json_build_array(t."area_code", t."area_path") ORDER BY t."area_code") '
+            'FROM "notice_target" t WHERE t."notice" = n."id"'
+        )
+    else:
+        targets_sql = (
+            'SELECT json_group_array(json_array(t."area_code", t."area_path")) FROM '
+            '(SELECT "area_code", "area_path" FROM "notice_target" WHERE "notice" = n."id" '
+            'ORDER BY "area_code") t'
+        )
     for start in range(0, len(wanted), 500):
-        chunk = wanted[start : start + 500]
-        match, args = rt.db.any_of(chunk, "uuid")
-        records = await rt.db.fetch(f'SELECT * FROM "notice" WHERE "id" {match}', *args)
-        if not records:
-            continue
-        targets: dict[Any, dict[str, str]] = {}
-        match, args = rt.db.any_of([r["id"] for r in records], "uuid")
-        for t in await rt.db.fetch(
-            f'SELECT "notice", "area_code", "area_path" FROM "notice_target" WHERE "notice" {match}', *args
-        ):
-            targets.setdefault(t["notice"], {})[t["area_code"]] = t["area_path"]
-        for r in records:
-            mine = targets.get(r["id"], {})
+        match, args = rt.db.any_of(wanted[start : start + 500], "uuid")
+        records = await rt.db.fetch(
+            f'SELECT n.*, ({targets_sql}) AS "_targets" FROM "notice" n WHERE n."id" {match}', *args
+        )
+        for record in records:
+            r = dict(record)  # inside a transaction PostgreSQL hands back its own record type
+            mine = {code: path for code, path in json_column(r.pop("_targets"), [])}
             out[str(r["id"])] = Row(
                 id=str(r["id"]), data=to_wire(r, mine), paths=(r["owner_path"], *mine.values()), raw=(r, mine)
             )
