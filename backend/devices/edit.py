@@ -2,7 +2,8 @@
 firmware, notes. A device moved to another area or group gets other topics: in the same
 transaction its new placement becomes a desired field under a new version, published retained to
 the device, which then subscribes to its new topics; its broker session is dropped so the broker
-checks it against the new ones (on Mosquitto: the ACL changes with the next export)."""
+checks it against the new ones (on Mosquitto the ACL changes at once when Kẻng keeps its files,
+with ``KENG_MOSQUITTO_AUTH_DIR``, or else at the next export)."""
 
 from __future__ import annotations
 
