@@ -30,7 +30,7 @@ PUSH_BUDGET = 256 * 1024  # bytes of mutations per request before compression
 PAGE_BYTES = 64 * 1024  # what one checkpoint may cost on the wire (compressed)
 PAGE_RAW_MAX = 1024 * 1024  # the largest page asked for, uncompressed (the server's default cap)
 RATIO_MARGIN = 0.85  # pages vary: ask for a little less than the last ratio promises
-RATIO_SAMPLE = 2048  # answers smaller than this on the wire compress worse than pages do: not measured
+RATIO_SAMPLE = 2048  # answers smaller than this (uncompressed) compress worse than pages do: not measured
 
 
 class Killed(Exception):
@@ -273,7 +273,7 @@ class OfflineOfficial:
                 report.bytes_up += len(payload)
                 wire = int(response.headers.get("content-length") or len(response.content))
                 report.bytes_down += wire
-                if response.status_code == 200 and wire >= RATIO_SAMPLE:
+                if response.status_code == 200 and len(response.content) >= RATIO_SAMPLE:
                     self.ratio = len(response.content) / wire
                 if response.status_code == 401 and not refreshed and await self._refresh():
                     refreshed = True

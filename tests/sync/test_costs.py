@@ -1,0 +1,86 @@
+"""What a sync costs: statements per pull whatever the number of changes, pages sized by the wire."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import httpx
+
+from backend.core.accounts.permissions import Role
+from tests.sync.helpers import draft, phone
+
+
+def count_statements(rt: Any, monkeypatch: Any) -> list[str]:
+    """Every statement the app's database engine runs from now on (ORM queries and plain SQL)."""
+    seen: list[str] = []
+    engine = rt.db.engine
+    kind = type(engine)
+    run = kind.run_querystring
+
+    async def counted(self: Any, querystring: Any, *args: Any, **kwargs: Any) -> Any:
+        if self is engine:
+            seen.append(str(querystring.template))
+        return await run(self, querystring, *args, **kwargs)
+
+    monkeypatch.setattr(kind, "run_querystring", counted)
+    return seen
+
+
+async def test_an_incremental_pull_runs_the_same_few_statements_for_one_change_or_forty(
+    client, factory, tmp_path, monkeypatch
+):
+    await factory.tree()
+    writer = phone(client.app, tmp_path / "w.db", await factory.user((Role.COMMUNE_OFFICIAL, "38001")))
+    reader = phone(client.app, tmp_path / "r.db", await factory.user((Role.COMMUNE_OFFICIAL, "38001")))
+    await writer.sync()
+    ids = [writer.create("notice", draft(title=f"Tiêm chủng đợt {i}")) for i in range(40)]
+    await writer.sync()
+    await reader.sync()
+
+    statements = count_statements(client.app.state.rt, monkeypatch)
+    pulls = []
+    for round_, changed in enumerate((ids[:1], ids)):
+        for notice_id in changed:
+            writer.update("notice", notice_id, {"body": f"Lịch mới {round_} cho {notice_id}"})
+        await writer.sync()
+        statements.clear()
+        report = await reader.sync()
+        assert report.requests == 1 and report.changes == len(changed)
+        pulls.append(list(statements))
+    assert all(r["body"].startswith("Lịch mới") for r in reader.rows("notice").values())
+    # Token, grants, state, window, rows: what is read does not grow with the number of changes.
+    assert len(pulls[0]) == len(pulls[1]) <= 5, pulls
+
+
+async def test_a_phone_asks_for_pages_by_what_they_cost_on_the_wire(client, factory, tmp_path):
+    await factory.tree()
+    writer = phone(client.app, tmp_path / "w.db", await factory.user((Role.COMMUNE_OFFICIAL, "38001")))
+    await writer.sync()
+    for i in range(150):
+        writer.create("notice", draft(title=f"Tiêm chủng đợt {i}"))
+    assert (await writer.sync()).rejected == 0
+
+    budget = 8 * 1024
+    reader = phone(
+        client.app, tmp_path / "r.db", await factory.user((Role.COMMUNE_OFFICIAL, "38001")), page_bytes=budget
+    )
+    asked: list[int] = []
+    wire: list[int] = []
+    raw: list[int] = []
+    reader.hook = lambda point: asked.append(reader.max_bytes()) if point == "sending" else None
+
+    async def answered(response: httpx.Response) -> None:
+        await response.aread()
+        wire.append(int(response.headers["content-length"]))
+        raw.append(len(response.content))
+
+    reader.http.event_hooks["response"].append(answered)
+    report = await reader.sync()
+
+    assert len(reader.rows("notice")) == 150
+    # The first page is bounded as if nothing compressed; once the phone has seen how its rows
+    # compress, it asks for as much as fits its budget on the wire.
+    assert asked[0] == budget and max(asked) > 3 * budget
+    assert all(size <= budget for size in wire), wire
+    assert report.requests < sum(raw) / budget / 2  # far fewer round trips than raw-byte pages
+    assert reader.store.get("wire_ratio") > 3  # remembered for the next sync
