@@ -4,11 +4,11 @@ An emergency to a thousand devices comes back as a thousand acknowledgements (an
 ``online`` statuses after a broker restart) within a second. Recorded one message at a time, each
 costs its own transaction, and the last one — and every report queued behind it, such as the Will
 saying a cluster dropped — waits tens of seconds. Here the bus handlers only decode and queue;
-one worker takes everything queued, records runs of acknowledgements and ``online`` statuses in
-one transaction, and handles every other report on its own, in the order received, so an
-``offline`` never overtakes the ``online`` before it. A batch that fails is retried one report
-at a time, so a bad report loses only itself. Reports still queued at shutdown are recorded
-before the process ends."""
+one worker takes everything queued and records it in one transaction: runs of acknowledgements
+and ``online`` statuses with one statement per table, every other report on its own, all in the
+order received, so an ``offline`` never overtakes the ``online`` before it. A batch that fails is
+retried one report at a time, so a bad report loses only itself. Reports still queued at shutdown
+are recorded before the process ends."""
 
 from __future__ import annotations
 
@@ -88,28 +88,36 @@ class DeviceIntake:
                     self._queue.task_done()
 
     async def record(self, batch: list[Report]) -> None:
-        """Consecutive batchable reports together, every other one alone, in order."""
+        """The whole batch in one transaction — one connection and one commit for hundreds of
+        reports — runs of batchable reports together, every other one on its own, in order. If
+        anything fails, nothing of the batch stays and each report is recorded again on its own,
+        so a bad report loses only itself."""
+        try:
+            async with self.rt.db.transaction():
+                await self._in_order(batch)
+        except Exception:
+            if len(batch) == 1:
+                log.exception("%s from device %s could not be recorded", batch[0].kind, batch[0].device_id)
+                return
+            log.warning("a batch of %d device reports failed; recording them one by one", len(batch))
+            for report in batch:
+                await self._alone(report)
+
+    async def _in_order(self, batch: list[Report]) -> None:
         run: list[Report] = []
         for report in batch:
             if report.kind in BATCHED:
                 run.append(report)
                 continue
-            await self._together(run)
-            run = []
-            await self._alone(report)
-        await self._together(run)
-
-    async def _together(self, run: list[Report]) -> None:
-        if not run:
-            return
-        try:
+            if run:
+                await record_activity(self.rt, run)
+                run = []
+            try:
+                await _SINGLE[report.kind](self.rt, report.device_id, report.body)
+            except ValidationFailed as exc:  # refused before anything was written
+                log.warning("%s from device %s refused: %s", report.kind, report.device_id, exc.details)
+        if run:
             await record_activity(self.rt, run)
-        except Exception:
-            if len(run) == 1:
-                raise
-            log.warning("a batch of %d device reports failed; recording them one by one", len(run))
-            for report in run:
-                await self._alone(report)
 
     async def _alone(self, report: Report) -> None:
         try:

@@ -10,11 +10,13 @@ import msgspec
 
 from backend.core.accounts.permissions import Role
 from backend.devices import intake as intake_module
+from backend.devices.health.schemas import ReportedState
 from backend.devices.intake import DeviceIntake, Report
 from backend.devices.proof.schemas import AckIn
 from backend.devices.proof.tables import ManifestAck
 from backend.devices.tables import Device, DeviceStateChange
 from backend.devices.topics import Topics
+from backend.lib.db import json_column
 from tests.broadcast.support import station
 from tests.devices.support import BASE, as_server, broker_address, eventually
 
@@ -121,6 +123,9 @@ async def test_a_bad_report_in_a_batch_loses_only_itself(client, factory):
         for n, d in enumerate(ids)
     ]
     broken = Report("ack", ids[0], "not an acknowledgement")  # fails inside the batch's transaction
-    await DeviceIntake(client.app.state.rt).record([good[0], broken, good[1], good[2]])
+    state = Report("reported", ids[1], ReportedState(version=1, volume=55))
+    await DeviceIntake(client.app.state.rt).record([good[0], state, broken, good[1], good[2]])
     acks = await ManifestAck.select(ManifestAck.device_id, ManifestAck.reason)
     assert sorted(a["reason"] for a in acks) == ["r0", "r1", "r2"]
+    row = await Device.select(Device.reported, Device.reported_version).where(Device.id == ids[1]).first()
+    assert row["reported_version"] == 1 and json_column(row["reported"])["volume"] == 55
