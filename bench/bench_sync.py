@@ -10,8 +10,8 @@ Both servers run as their own processes on the same PostgreSQL server, each on a
 are driven over real HTTP from this process:
 
 - Kẻng: ``keng serve`` (uvicorn), the reference offline client (``mobile_client_py``) pushing in
-  ~256 KB requests and pulling 64 KB pages (what a phone on 2G/3G does), gzip both ways; the
-  server's own time per request is read from its access log;
+  ~256 KB requests and pulling checkpoints of about 64 KB on the wire (what a phone on 2G/3G
+  affords), gzip both ways; the server's own time per request is read from its access log;
 - Kinto: ``kinto start`` (waitress) with the PostgreSQL storage and permission backends, records
   pushed through ``POST /v1/batch`` (``kinto.batch_max_requests`` raised to 500 so Kinto gets
   its best batch size), pulled with ``GET …/records`` (all at once) and ``?_since=<timestamp>``.
