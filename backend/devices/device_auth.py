@@ -43,7 +43,7 @@ async def provide_device(request: Request) -> AuthenticatedDevice:
 DeviceDep = SkipValidation[AuthenticatedDevice]
 
 
-def basic_first(connection: ASGIConnection, _: BaseRouteHandler) -> None:
+async def basic_first(connection: ASGIConnection, _: BaseRouteHandler) -> None:
     """Refuse a request without device credentials before its body is read."""
     if basic_credentials(connection.headers.get("authorization", "")) is None:
         raise Unauthorized(headers=CHALLENGE)

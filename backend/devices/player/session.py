@@ -114,7 +114,7 @@ async def board(
     return device, fresh
 
 
-def board_first(connection: ASGIConnection, _: BaseRouteHandler) -> None:
+async def board_first(connection: ASGIConnection, _: BaseRouteHandler) -> None:
     """Refuse a request with neither the board's credentials nor its cookie before reading it."""
     if basic_credentials(connection.headers.get("authorization", "")) is None and not connection.cookies.get(
         COOKIE

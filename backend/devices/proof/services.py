@@ -213,7 +213,13 @@ async def emergency_acks(rt: Runtime, actor: Actor, notice_id: uuid.UUID) -> Eme
     version = current["version"] if current else state["version"]
     devices = await targeted_devices(actor, paths, ("cluster", "eboard", "receiver"))
     acks = await (
-        ManifestAck.select()
+        ManifestAck.select(
+            ManifestAck.device_id,
+            ManifestAck.result,
+            ManifestAck.version,
+            ManifestAck.reason,
+            ManifestAck.acked_at,
+        )
         .where(ManifestAck.thread_id == notice["thread_id"])
         .order_by(ManifestAck.version)
         .order_by(ManifestAck.id)
@@ -223,7 +229,7 @@ async def emergency_acks(rt: Runtime, actor: Actor, notice_id: uuid.UUID) -> Eme
         held = latest.get(ack["device_id"])
         if held is None or ack["result"] == "accepted" or held["result"] != "accepted":
             latest[ack["device_id"]] = ack
-    out = []
+    statuses = []
     for d in devices:
         ack = latest.get(str(d["id"]))
         if ack is None:
@@ -232,28 +238,31 @@ async def emergency_acks(rt: Runtime, actor: Actor, notice_id: uuid.UUID) -> Eme
             status = "rejected"
         else:
             status = "accepted" if ack["version"] == version else "outdated"
-        out.append(
-            DeviceAck(
-                device_id=d["id"],
-                name=d["name"],
-                kind=d["kind"],
-                area_code=d["area_code"],
-                presence=d["state"],
-                status=status,
-                version=ack["version"] if ack else None,
-                reason=ack["reason"] if ack else "",
-                acked_at=ack["acked_at"] if ack else None,
-            )
+        statuses.append((status, d, ack))
+    accepted = sum(1 for status, _, _ in statuses if status == "accepted")
+    # Staff poll this while an emergency goes out: only the devices listed are built.
+    statuses.sort(key=lambda item: item[0] == "accepted")
+    listed = [
+        DeviceAck(
+            device_id=d["id"],
+            name=d["name"],
+            kind=d["kind"],
+            area_code=d["area_code"],
+            presence=d["state"],
+            status=status,
+            version=ack["version"] if ack else None,
+            reason=ack["reason"] if ack else "",
+            acked_at=ack["acked_at"] if ack else None,
         )
-    accepted = sum(1 for a in out if a.status == "accepted")
-    out.sort(key=lambda a: a.status == "accepted")
+        for status, d, ack in statuses[:MAX_LISTED]
+    ]
     return EmergencyAcks(
         thread_id=notice["thread_id"],
         notice_id=state["notice_id"],
         version=version,
         ended=bool(current and current["ended"]),
-        targeted=len(out),
+        targeted=len(statuses),
         accepted=accepted,
-        missing=len(out) - accepted,
-        devices=out[:MAX_LISTED],
+        missing=len(statuses) - accepted,
+        devices=listed,
     )
