@@ -4,11 +4,11 @@ An emergency to a thousand devices comes back as a thousand acknowledgements (an
 ``online`` statuses after a broker restart) within a second. Recorded one message at a time, each
 costs its own transaction, and the last one — and every report queued behind it, such as the Will
 saying a cluster dropped — waits tens of seconds. Here the bus handlers only decode and queue;
-one worker takes everything queued and records it in one transaction: runs of acknowledgements
-and ``online`` statuses with one statement per table, every other report on its own, all in the
-order received, so an ``offline`` never overtakes the ``online`` before it. A batch that fails is
-retried one report at a time, so a bad report loses only itself. Reports still queued at shutdown
-are recorded before the process ends."""
+one worker takes everything queued and records it in one transaction: runs of acknowledgements,
+``online`` statuses and reported states with a few statements per run, every other report on its
+own, all in the order received, so an ``offline`` never overtakes the ``online`` before it. A
+batch that fails is retried one report at a time, so a bad report loses only itself. Reports still
+queued at shutdown are recorded before the process ends."""
 
 from __future__ import annotations
 
@@ -22,7 +22,7 @@ from typing import Any, Literal
 
 from backend.devices.commands import services as commands
 from backend.devices.health import presence
-from backend.devices.health.schemas import DeviceEvent, ReportedState
+from backend.devices.health.schemas import DeviceEvent
 from backend.devices.proof import services as proof
 from backend.devices.proof.schemas import ProofIn
 from backend.devices.tables import Device
@@ -32,7 +32,7 @@ from backend.runtime import Runtime
 log = logging.getLogger(__name__)
 
 Kind = Literal["online", "offline", "ack", "reported", "event", "reply", "proof"]
-BATCHED: frozenset[str] = frozenset({"online", "ack"})
+BATCHED: frozenset[str] = frozenset({"online", "ack", "reported"})
 MAX_BATCH = 500
 QUEUE_LIMIT = 20_000  # beyond it the bus waits: the broker holds QoS 1 messages meanwhile
 STOP_SECONDS = 10.0
@@ -132,9 +132,9 @@ class DeviceIntake:
 
 
 async def record_activity(rt: Runtime, reports: list[Report]) -> None:
-    """``online`` statuses and acknowledgements of many devices in one transaction: each is
-    activity of its device (one UPDATE for all), a device that was offline comes back, and the
-    acknowledgements of known devices are stored."""
+    """``online`` statuses, acknowledgements and reported states of many devices in one
+    transaction: each is activity of its device (one UPDATE for all), a device that was offline
+    comes back, the acknowledgements of known devices are stored, and newer reported states too."""
     ids = list({r.device_id for r in reports})
     async with rt.db.transaction():
         devices = {d["id"]: d for d in await Device.select().where(Device.id.is_in(ids))}
@@ -149,6 +149,9 @@ async def record_activity(rt: Runtime, reports: list[Report]) -> None:
         acks = [(r.device_id, r.body) for r in reports if r.kind == "ack" and r.device_id in devices]
         if acks:
             await proof.record_acks(rt, acks)
+        states = [(r.device_id, r.body) for r in reports if r.kind == "reported"]
+        if states:
+            await presence.record_reported(rt, states)
         unknown = {r.device_id for r in reports} - devices.keys()
         if unknown:
             log.info("reports from %d unknown devices dropped", len(unknown))
@@ -156,10 +159,6 @@ async def record_activity(rt: Runtime, reports: list[Report]) -> None:
 
 async def _offline(rt: Runtime, device_id: uuid.UUID, _: Any) -> None:
     await presence.on_offline(rt, device_id)
-
-
-async def _reported(rt: Runtime, device_id: uuid.UUID, body: ReportedState) -> None:
-    await presence.on_reported(rt, device_id, body)
 
 
 async def _event(rt: Runtime, device_id: uuid.UUID, body: DeviceEvent) -> None:
@@ -181,7 +180,6 @@ async def _proof(rt: Runtime, device_id: uuid.UUID, body: ProofIn) -> None:
 
 _SINGLE: dict[str, Callable[[Runtime, uuid.UUID, Any], Awaitable[None]]] = {
     "offline": _offline,
-    "reported": _reported,
     "event": _event,
     "reply": _reply,
     "proof": _proof,

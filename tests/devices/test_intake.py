@@ -14,7 +14,7 @@ from backend.devices.health.schemas import ReportedState
 from backend.devices.intake import DeviceIntake, Report
 from backend.devices.proof.schemas import AckIn
 from backend.devices.proof.tables import ManifestAck
-from backend.devices.tables import Device, DeviceStateChange
+from backend.devices.tables import Device, DeviceAlarm, DeviceStateChange
 from backend.devices.topics import Topics
 from backend.lib.db import json_column
 from tests.broadcast.support import station
@@ -129,3 +129,27 @@ async def test_a_bad_report_in_a_batch_loses_only_itself(client, factory):
     assert sorted(a["reason"] for a in acks) == ["r0", "r1", "r2"]
     row = await Device.select(Device.reported, Device.reported_version).where(Device.id == ids[1]).first()
     assert row["reported_version"] == 1 and json_column(row["reported"])["volume"] == 55
+
+
+async def test_reported_states_in_one_batch_apply_in_order_with_their_alarms(client, factory):
+    await factory.tree()
+    await station(client, factory, "38001")
+    admin = await factory.user((Role.ADMIN, "VN"))
+    quiet, broken = [uuid.UUID(d) for d in await _devices(client, admin, 2)]
+    await DeviceIntake(client.app.state.rt).record(
+        [
+            Report("reported", quiet, ReportedState(version=2, volume=10)),  # too low: alarm
+            Report("ack", quiet, AckIn(result="rejected", reason="x", at=datetime(2026, 11, 27, tzinfo=UTC))),
+            Report("reported", quiet, ReportedState(version=1, volume=90)),  # older: ignored
+            Report("reported", broken, ReportedState(version=1, playing=True, error="amp_fault")),
+            Report("reported", quiet, ReportedState(version=3, volume=60, playing=True)),  # clears it
+        ]
+    )
+    rows = {r["id"]: r for r in await Device.select(Device.id, Device.state, Device.reported_version)}
+    assert (rows[quiet]["state"], rows[quiet]["reported_version"]) == ("playing", 3)
+    assert (rows[broken]["state"], rows[broken]["reported_version"]) == ("error", 1)
+    alarms = {
+        (a["device_id"], a["type"]): a["active"]
+        for a in await DeviceAlarm.select(DeviceAlarm.device_id, DeviceAlarm.type, DeviceAlarm.active)
+    }
+    assert alarms == {(quiet, "low_volume"): False, (broken, "playback_error"): True}

@@ -18,7 +18,7 @@ import msgspec
 from backend.devices.commands import services as commands
 from backend.devices.health import alarms
 from backend.devices.health.schemas import ReportedState
-from backend.devices.tables import Device, DeviceStateChange
+from backend.devices.tables import Device, DeviceAlarm, DeviceStateChange
 from backend.runtime import Runtime
 from backend.settings import Settings
 
@@ -108,33 +108,65 @@ async def on_offline(rt: Runtime, device_id: uuid.UUID) -> None:
 
 async def on_reported(rt: Runtime, device_id: uuid.UUID, report: ReportedState) -> None:
     """Store a newer reported state; derive playing/error, power and low-volume alarms."""
-    device = await touch(rt, device_id)
-    if device is None:
-        return
     async with rt.db.transaction():
-        current = (
-            await Device.select(Device.reported_version, Device.state).where(Device.id == device_id).first()
+        await record_reported(rt, [(device_id, report)])
+
+
+async def record_reported(rt: Runtime, reports: list[tuple[uuid.UUID, ReportedState]]) -> None:
+    """Reported states of many devices (a fleet reports on connecting), in order, inside the
+    caller's transaction: each is activity; one newer than the last stored replaces it (an older
+    one is ignored) and moves the device to playing, error or online; alarm conditions are raised,
+    and cleared only where an alarm of that type is active. A few statements for the batch plus
+    one per newer report, not a dozen per report."""
+    ids = list({device_id for device_id, _ in reports})
+    devices = {
+        d["id"]: d for d in await Device.select().where(Device.id.is_in(ids) & (Device.status != "retired"))
+    }
+    if not devices:
+        return
+    active = {
+        (a["device_id"], a["type"])
+        for a in await DeviceAlarm.select(DeviceAlarm.device_id, DeviceAlarm.type).where(
+            DeviceAlarm.device_id.is_in(list(devices)) & (DeviceAlarm.active == True)  # noqa: E712 (SQL)
         )
-        if current is None or (report.version <= current["reported_version"] and current["reported_version"]):
-            return
+    }
+    now = rt.clock.now()
+    for device_id, report in reports:
+        device = devices.get(device_id)
+        if device is None:
+            continue
+        if device["state"] not in LIVE_STATES:  # what it played before it went away is over
+            await set_state(rt, device, "online", "activity")
+        if device["reported_version"] and report.version <= device["reported_version"]:
+            continue
         reported = {k: v for k, v in msgspec.to_builtins(report).items() if v is not None and k != "schema"}
-        now = rt.clock.now()
+        device["firmware"] = report.firmware or device["firmware"]
+        device["reported_version"] = report.version
         await Device.update(
             {
                 Device.reported: reported,
                 Device.reported_version: report.version,
                 Device.reported_at: now,
-                Device.firmware: report.firmware or device["firmware"],
+                Device.firmware: device["firmware"],
                 Device.updated_at: now,
             }
         ).where(Device.id == device_id)
-        device["state"] = current["state"]
         await set_state(rt, device, live_state(reported), "reported")
-        await _condition(rt, device, "playback_error", bool(report.error), {"error": report.error or ""})
+        conditions = [("playback_error", bool(report.error), {"error": report.error or ""})]
         if report.power is not None:
-            await _condition(rt, device, "power", report.power != "mains", {"power": report.power})
+            conditions.append(("power", report.power != "mains", {"power": report.power}))
         if report.volume is not None and device["kind"] == "cluster":
-            await _condition(rt, device, "low_volume", report.volume < LOW_VOLUME, {"volume": report.volume})
+            conditions.append(("low_volume", report.volume < LOW_VOLUME, {"volume": report.volume}))
+        for alarm_type, on, details in conditions:
+            if on:
+                await alarms.raise_alarm(rt, device, alarm_type, details)
+                active.add((device_id, alarm_type))
+            elif (device_id, alarm_type) in active:
+                await alarms.clear_alarm(rt, device_id, alarm_type)
+                active.discard((device_id, alarm_type))
+    await Device.update({Device.last_activity_at: now, Device.connected: True}).where(
+        Device.id.is_in(list(devices))
+    )
 
 
 async def _condition(
