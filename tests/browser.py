@@ -19,6 +19,7 @@ from typing import Any
 
 import httpx
 from selenium import webdriver
+from selenium.common.exceptions import NoSuchElementException, StaleElementReferenceException
 from selenium.webdriver.chrome.service import Service
 from selenium.webdriver.support.ui import WebDriverWait
 
@@ -118,4 +119,8 @@ def chromium(language: str = "vi-VN,vi") -> Iterator[webdriver.Chrome]:
 
 
 def wait(driver: webdriver.Chrome, condition: Callable[[webdriver.Chrome], Any]) -> Any:
-    return WebDriverWait(driver, WAIT_SECONDS).until(condition)
+    """Until ``condition`` holds. A page that reloads after a form post replaces its elements, so
+    an element found just before the reload is stale by the time it is read: look again."""
+    return WebDriverWait(
+        driver, WAIT_SECONDS, ignored_exceptions=(NoSuchElementException, StaleElementReferenceException)
+    ).until(condition)
