@@ -25,6 +25,7 @@ from mobile_client_py.device.play import Player
 from mobile_client_py.manifest import Manifest, ManifestRejected, ManifestVerifier
 
 log = logging.getLogger(__name__)
+STOP_SECONDS = 5.0
 
 
 @dataclass(frozen=True)
@@ -125,21 +126,27 @@ class SimulatedDevice:
         self._task = asyncio.create_task(self._run(), name=f"device-{self.identity.device_id[:8]}")
 
     async def stop(self) -> None:
-        """A clean stop: ``offline`` is published by the device itself, then it disconnects."""
+        """A clean stop: ``offline`` is published by the device itself, then it disconnects. Each
+        step is bounded: a broker that stops answering must not keep a device from stopping (it
+        is then cut off, as by a power cut, and the broker publishes its Will)."""
         self._stopping = True
         client = self._client
         if client is not None:
-            with contextlib.suppress(aiomqtt.MqttError):
-                await self.publish(
-                    "status",
-                    {"schema": SCHEMA, "state": "offline", "at": iso(self.clock.now())},
-                    retain=True,
-                )
+            with contextlib.suppress(aiomqtt.MqttError, TimeoutError):
+                async with asyncio.timeout(STOP_SECONDS):
+                    await self.publish(
+                        "status",
+                        {"schema": SCHEMA, "state": "offline", "at": iso(self.clock.now())},
+                        retain=True,
+                    )
         self.player.cancel_all()
         if self._task is not None:
             self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
+            done, _ = await asyncio.wait({self._task}, timeout=STOP_SECONDS)
+            if not done:
+                log.warning("device %s did not stop in time; cutting its connection", self.identity.device_id)
+                self.drop()
+                await asyncio.wait({self._task}, timeout=STOP_SECONDS)
 
     def drop(self) -> None:
         """Lose the connection without a DISCONNECT, as a power cut does: the broker sends the Will."""
