@@ -138,20 +138,14 @@ async def record_activity(rt: Runtime, reports: list[Report]) -> None:
     ids = list({r.device_id for r in reports})
     async with rt.db.transaction():
         devices = {d["id"]: d for d in await Device.select().where(Device.id.is_in(ids))}
-        active = [d for d in devices.values() if d["status"] != "retired"]
-        if active:
-            await Device.update({Device.last_activity_at: rt.clock.now(), Device.connected: True}).where(
-                Device.id.is_in([d["id"] for d in active])
-            )
-        for device in active:
-            if device["state"] not in presence.LIVE_STATES:
-                await presence.set_state(rt, device, "online", "activity")
+        active = {i: d for i, d in devices.items() if d["status"] != "retired"}
+        await presence.mark_active(rt, list(active.values()))
         acks = [(r.device_id, r.body) for r in reports if r.kind == "ack" and r.device_id in devices]
         if acks:
             await proof.record_acks(rt, acks)
         states = [(r.device_id, r.body) for r in reports if r.kind == "reported"]
         if states:
-            await presence.record_reported(rt, states)
+            await presence.record_reported(rt, active, states)
         unknown = {r.device_id for r in reports} - devices.keys()
         if unknown:
             log.info("reports from %d unknown devices dropped", len(unknown))

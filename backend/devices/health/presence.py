@@ -77,12 +77,21 @@ async def touch(rt: Runtime, device_id: uuid.UUID) -> dict[str, Any] | None:
     if device is None:
         return None
     async with rt.db.transaction():
-        await Device.update({Device.last_activity_at: rt.clock.now(), Device.connected: True}).where(
-            Device.id == device_id
-        )
+        await mark_active(rt, [device])
+    return device
+
+
+async def mark_active(rt: Runtime, devices: list[dict[str, Any]]) -> None:
+    """Activity of these (known, not retired) devices: one UPDATE for all, and a device that was
+    offline comes back. Call inside a transaction."""
+    if not devices:
+        return
+    await Device.update({Device.last_activity_at: rt.clock.now(), Device.connected: True}).where(
+        Device.id.is_in([d["id"] for d in devices])
+    )
+    for device in devices:
         if device["state"] not in LIVE_STATES:  # what it played before it went away is over
             await set_state(rt, device, "online", "activity")
-    return device
 
 
 def status_word(payload: bytes) -> str:
@@ -108,20 +117,22 @@ async def on_offline(rt: Runtime, device_id: uuid.UUID) -> None:
 
 async def on_reported(rt: Runtime, device_id: uuid.UUID, report: ReportedState) -> None:
     """Store a newer reported state; derive playing/error, power and low-volume alarms."""
+    device = await _device(device_id)
+    if device is None:
+        return
     async with rt.db.transaction():
-        await record_reported(rt, [(device_id, report)])
+        await mark_active(rt, [device])
+        await record_reported(rt, {device_id: device}, [(device_id, report)])
 
 
-async def record_reported(rt: Runtime, reports: list[tuple[uuid.UUID, ReportedState]]) -> None:
-    """Reported states of many devices (a fleet reports on connecting), in order, inside the
-    caller's transaction: each is activity; one newer than the last stored replaces it (an older
+async def record_reported(
+    rt: Runtime, devices: dict[uuid.UUID, dict[str, Any]], reports: list[tuple[uuid.UUID, ReportedState]]
+) -> None:
+    """Reported states of many ``devices`` (already marked active; a fleet reports on connecting),
+    in order, inside the caller's transaction: one newer than the last stored replaces it (an older
     one is ignored) and moves the device to playing, error or online; alarm conditions are raised,
-    and cleared only where an alarm of that type is active. A few statements for the batch plus
-    one per newer report, not a dozen per report."""
-    ids = list({device_id for device_id, _ in reports})
-    devices = {
-        d["id"]: d for d in await Device.select().where(Device.id.is_in(ids) & (Device.status != "retired"))
-    }
+    and cleared only where an alarm of that type is active. One statement for the batch plus one
+    per newer report, not a dozen per report."""
     if not devices:
         return
     active = {
@@ -135,8 +146,6 @@ async def record_reported(rt: Runtime, reports: list[tuple[uuid.UUID, ReportedSt
         device = devices.get(device_id)
         if device is None:
             continue
-        if device["state"] not in LIVE_STATES:  # what it played before it went away is over
-            await set_state(rt, device, "online", "activity")
         if device["reported_version"] and report.version <= device["reported_version"]:
             continue
         reported = {k: v for k, v in msgspec.to_builtins(report).items() if v is not None and k != "schema"}
@@ -164,9 +173,6 @@ async def record_reported(rt: Runtime, reports: list[tuple[uuid.UUID, ReportedSt
             elif (device_id, alarm_type) in active:
                 await alarms.clear_alarm(rt, device_id, alarm_type)
                 active.discard((device_id, alarm_type))
-    await Device.update({Device.last_activity_at: now, Device.connected: True}).where(
-        Device.id.is_in(list(devices))
-    )
 
 
 async def _condition(
