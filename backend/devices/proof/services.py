@@ -67,12 +67,6 @@ def _play_report(device_id: uuid.UUID, group_id: uuid.UUID | None, report: Proof
     )
 
 
-async def device_row(device_id: uuid.UUID) -> dict[str, Any] | None:
-    return await (
-        Device.select(Device.id, Device.group_id, Device.status).where(Device.id == device_id).first()
-    )
-
-
 async def record_proofs(
     rt: Runtime, device_id: uuid.UUID, group_id: uuid.UUID | None, reports: list[ProofIn]
 ) -> ProofBatchOut:
