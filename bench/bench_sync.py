@@ -58,6 +58,7 @@ from urllib.parse import urlparse, urlunparse
 
 import asyncpg
 import httpx
+import msgspec
 
 from backend.adapters.clock import SystemClock
 from backend.adapters.mqtt import InMemoryBus
@@ -75,6 +76,7 @@ from mobile_client_py.offline import OfflineOfficial, SyncReport
 from mobile_client_py.store import Store
 
 ROOT = Path(__file__).resolve().parent.parent
+encode = msgspec.json.Encoder().encode
 BODY = (
     "Trạm y tế xã tổ chức tiêm chủng mở rộng cho trẻ dưới 5 tuổi vào sáng thứ Bảy. "
     "Phụ huynh mang theo sổ tiêm chủng và thẻ bảo hiểm y tế của cháu."
@@ -442,8 +444,10 @@ async def kinto_bench(pg: str, kinto: str, args: argparse.Namespace, work: Path)
                 answer = await http.get(records)
                 n.extra["pull_received_s"] = perf_counter() - started
                 with phone.transaction():
-                    for item in answer.json()["data"]:
-                        phone.put_row("notice", item["id"], int(item["last_modified"]), item)
+                    phone.put_rows(
+                        ("notice", item["id"], int(item["last_modified"]), encode(item).decode())
+                        for item in msgspec.json.decode(answer.content)["data"]
+                    )
                 n.pull_s = perf_counter() - started
                 assert len(phone.base_rows("notice")) == args.records
                 phone.close()
