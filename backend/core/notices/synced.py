@@ -166,7 +166,8 @@ async def _load(rt: Runtime, ids: Sequence[str], versioned: bool) -> dict[str, R
     for start in range(0, len(wanted), 500):
         match, args = rt.db.any_of(wanted[start : start + 500], "uuid")
         records = await rt.db.fetch(
-            f'SELECT n.*, ({targets_sql}) AS "_targets"{version_sql} FROM "notice" n WHERE n."id" {match}', *args
+            f'SELECT n.*, ({targets_sql}) AS "_targets"{version_sql} FROM "notice" n WHERE n."id" {match}',
+            *args,
         )
         for record in records:
             r = dict(record)  # inside a transaction PostgreSQL hands back its own record type
