@@ -62,7 +62,7 @@ from backend.devices.commands.controllers import DeviceCommandController
 from backend.devices.controllers import DeviceController, ProvisioningController
 from backend.devices.device_api import DeviceApiController
 from backend.devices.health import presence as device_presence
-from backend.devices.health.controllers import DeviceHealthController, StaffNotificationController
+from backend.devices.health.controllers import DeviceHealthController
 from backend.devices.intake import DeviceIntake
 from backend.devices.player.controllers import BoardPlayerController
 from backend.devices.proof.controllers import NoticeDeviceController
@@ -84,6 +84,7 @@ from backend.officials.console.pages import html_errors, template_config
 from backend.officials.feedback import sweep as feedback_sweep
 from backend.officials.feedback.config_controllers import FeedbackConfigController
 from backend.officials.feedback.controllers import StaffFeedbackController
+from backend.officials.inbox.controllers import StaffNotificationController
 from backend.officials.reports.controllers import ReportController
 from backend.runtime import Runtime
 from backend.settings import Settings

@@ -35,7 +35,6 @@ from backend.devices.tables import (
     DeviceCommand,
     DeviceCredential,
     DeviceStateChange,
-    StaffNotification,
 )
 from backend.officials.console.tables import ConsoleSession
 from backend.officials.feedback.tables import (
@@ -48,6 +47,7 @@ from backend.officials.feedback.tables import (
     Holiday,
     RoutingRule,
 )
+from backend.officials.inbox.tables import StaffNotification
 from backend.sync.tables import (
     SyncBlob,
     SyncConflict,

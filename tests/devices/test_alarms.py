@@ -8,14 +8,16 @@ import uuid
 import msgspec
 
 from backend.adapters.push import FakeWebPushSender
+from backend.channels import staff_inbox_channel
 from backend.citizen.push.tables import PushRegistration
 from backend.core.accounts.permissions import Role
+from backend.core.accounts.tables import Account
 from backend.core.audit.tables import AuditEntry
 from backend.core.outbox.tables import OutboxMessage
 from backend.devices.health import presence
-from backend.devices.health.notify import DeviceAlarmChannel
-from backend.devices.tables import DeviceAlarm, StaffNotification
+from backend.devices.tables import DeviceAlarm
 from backend.devices.topics import Topics
+from backend.officials.inbox.tables import StaffNotification
 from tests.broadcast.support import drain
 from tests.devices.support import BASE, as_device, broker_address, eventually, registered
 
@@ -54,6 +56,18 @@ async def test_one_open_alarm_per_type_through_its_lifecycle(client, factory, ap
     assert await AuditEntry.exists().where(AuditEntry.action == "device.alarm_acknowledge")
 
 
+def phone(account_id: uuid.UUID) -> PushRegistration:
+    return PushRegistration(
+        id=uuid.uuid4(),
+        account=account_id,
+        kind="webpush",
+        endpoint=f"https://fcm.googleapis.com/fcm/send/{account_id}",
+        endpoint_key=account_id.hex * 2,
+        p256dh="BNcRdreALRFXTkOOUHK1EtK2wtaz5Ry4YfYCA_0QTpQtUbVlUls0VJXg7A8u-Ts1XbjhazAkj7I99e8QcYP7DkM",
+        auth="tBHItJI5svbpez7KI4CCXg",
+    )
+
+
 async def test_commune_officials_get_a_push_when_a_cluster_goes_offline(client, factory, app_rt):
     await factory.tree()
     admin = await factory.user((Role.ADMIN, "VN"))
@@ -61,35 +75,43 @@ async def test_commune_officials_get_a_push_when_a_cluster_goes_offline(client, 
     leader = await factory.user((Role.COMMUNE_LEADER, "38001"))
     elsewhere = await factory.user((Role.COMMUNE_OFFICIAL, "38002"))
     province = await factory.user((Role.PROVINCE_APPROVER, "38"))
-    await PushRegistration.insert(
-        PushRegistration(
-            id=uuid.uuid4(),
-            account=official.id,
-            kind="webpush",
-            endpoint="https://fcm.googleapis.com/fcm/send/official-phone",
-            endpoint_key="k" * 64,
-            p256dh="BNcRdreALRFXTkOOUHK1EtK2wtaz5Ry4YfYCA_0QTpQtUbVlUls0VJXg7A8u-Ts1XbjhazAkj7I99e8QcYP7DkM",
-            auth="tBHItJI5svbpez7KI4CCXg",
-        )
-    )
+    await Account.update({Account.language: "en"}).where(Account.id == leader.id)
+    await PushRegistration.insert(phone(official.id), phone(leader.id))
     fake = FakeWebPushSender()
-    app_rt.channel_handlers["devicealarm"] = DeviceAlarmChannel(app_rt.settings, webpush=lambda: fake)
+    app_rt.channel_handlers["staffinbox"] = staff_inbox_channel(app_rt.settings, webpush=lambda: fake)
     cluster = await registered(client, admin, "38001-01", name="Cụm loa thôn Đông")
     board = await registered(client, admin, "38001", kind="eboard")
     for d in (cluster, board):
         await presence.touch(app_rt, uuid.UUID(d.id))
         await presence.on_offline(app_rt, uuid.UUID(d.id))
+    assert await OutboxMessage.exists().where(OutboxMessage.channel == "staffinbox")
     await drain(client)
     await drain(client)  # a second round sends nothing again
     rows = await StaffNotification.select().order_by(StaffNotification.account_id)
     assert sorted(r["account_id"] for r in rows) == sorted([official.id, leader.id])
     assert all(r["device_id"] == uuid.UUID(cluster.id) for r in rows)  # not the board
-    assert len(fake.sent) == 1
-    pushed = msgspec.json.decode(fake.sent[0].payload)
-    assert pushed["kind"] == "device_alarm" and "Cụm loa thôn Đông" in pushed["title"]
-    assert fake.sent[0].options.urgency == "high"
+    assert all(r["pushed"] == 1 for r in rows)
+    # Each reads it in the language of their account, the push saying what the inbox says.
+    assert len(fake.sent) == 2
+    pushed = {s.target.endpoint.rsplit("/", 1)[1]: msgspec.json.decode(s.payload) for s in fake.sent}
+    vi, en = pushed[str(official.id)], pushed[str(leader.id)]
+    assert vi["title"] == "Mất kết nối: Cụm loa thôn Đông"
+    assert vi["body"] == "Cụm loa Cụm loa thôn Đông (38001-01) không phát được. Vui lòng kiểm tra."
+    assert en["title"] == "Offline: Cụm loa thôn Đông"
+    assert (
+        en["body"] == "The loudspeaker cluster Cụm loa thôn Đông (38001-01) is not playing. Please check it."
+    )
+    alarm = await DeviceAlarm.select().where(DeviceAlarm.device_id == uuid.UUID(cluster.id)).first()
+    for p in (vi, en):
+        assert (
+            p["kind"] == "device_alarm" and p["device_id"] == cluster.id and p["alarm_id"] == str(alarm["id"])
+        )
+    assert all(s.options.urgency == "high" for s in fake.sent)
     inbox = (await client.get("/api/v1/staff/notifications", headers=official.headers)).json()["items"]
-    assert len(inbox) == 1 and inbox[0]["title"].startswith("Mất kết nối")
+    assert [(i["title"], i["body"]) for i in inbox] == [(vi["title"], vi["body"])]
+    assert inbox[0]["id"] == int(vi["notification_id"])
+    theirs = (await client.get("/api/v1/staff/notifications", headers=leader.headers)).json()["items"]
+    assert [(i["title"], i["body"]) for i in theirs] == [(en["title"], en["body"])]
     read = await client.post(f"/api/v1/staff/notifications/{inbox[0]['id']}/read", headers=official.headers)
     assert read.status_code == 200 and read.json()["read_at"]
     assert (
@@ -150,5 +172,5 @@ async def test_events_over_the_broker_raise_alarms_and_bad_payloads_are_dropped(
     )
     assert await DeviceAlarm.count() == 1
     assert await OutboxMessage.exists().where(
-        (OutboxMessage.channel == "devicealarm") & (OutboxMessage.aggregate_id == str(alarm["id"]))
+        (OutboxMessage.channel == "staffinbox") & (OutboxMessage.aggregate_id == str(alarm["id"]))
     )

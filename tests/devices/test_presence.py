@@ -77,7 +77,7 @@ async def test_online_reported_and_last_will_over_the_broker(client, factory, se
         ("offline", "major"),
     ]
     # A cluster going offline tells its commune's officials (through the outbox).
-    assert await OutboxMessage.exists().where(OutboxMessage.channel == "devicealarm")
+    assert await OutboxMessage.exists().where(OutboxMessage.channel == "staffinbox")
 
 
 async def _is(device_id: str, state: str) -> bool:

@@ -231,3 +231,46 @@ async def test_the_migrated_schema_matches_the_table_classes(db: Database):
         assert actual == expected, (
             f"{table._meta.tablename}: missing {sorted(expected - actual)}, extra {sorted(actual - expected)}"
         )
+
+
+async def test_outbox_rows_queued_for_devicealarm_move_to_staffinbox(db: Database):
+    """m0026: what was queued before the upgrade is delivered after it, under the channel's new name;
+    delivered rows and other channels' rows stay as they were."""
+    before = "m0025_outbox_precedence"
+    await migrations.migrate(db, target=before)
+    rows = {
+        "pending": OutboxMessage(channel="devicealarm", event="raised", payload={"alarm_id": "a"}),
+        "leased": OutboxMessage(
+            channel="devicealarm", event="inbox", payload={"ids": [1, 2]}, lease_owner="w-old", attempts=1
+        ),
+        "dead": OutboxMessage(channel="devicealarm", event="raised", status="dead", attempts=12),
+        "done": OutboxMessage(channel="devicealarm", event="raised", status="done"),
+        "other": OutboxMessage(channel="push", event="published", payload={"notice": "n"}),
+    }
+    for row in rows.values():
+        await OutboxMessage.insert(row)
+    ids = {name: row.id for name, row in rows.items()}
+
+    assert await migrations.migrate(db) == all_ids()[all_ids().index(before) + 1 :]
+    after = {
+        r["id"]: r
+        for r in await OutboxMessage.select(
+            OutboxMessage.id, OutboxMessage.channel, OutboxMessage.status, OutboxMessage.payload
+        ).output(load_json=True)
+    }
+    assert {name: after[i]["channel"] for name, i in ids.items()} == {
+        "pending": "staffinbox",
+        "leased": "staffinbox",
+        "dead": "staffinbox",
+        "done": "devicealarm",
+        "other": "push",
+    }
+    assert after[ids["pending"]]["payload"] == {"alarm_id": "a"}
+    assert after[ids["leased"]]["payload"] == {"ids": [1, 2]}
+    assert {name: after[i]["status"] for name, i in ids.items()} == {
+        "pending": "pending",
+        "leased": "pending",
+        "dead": "dead",
+        "done": "done",
+        "other": "pending",
+    }

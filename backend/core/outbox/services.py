@@ -25,9 +25,9 @@ from backend.runtime import Runtime
 
 log = logging.getLogger(__name__)
 
-# "devices": what Kẻng sends one device (desired state, commands); "devicealarm": staff told about
-# alarms, and staff inbox entries written elsewhere pushed to their phones.
-CHANNELS = ("push", "mqtt", "eboard", "cap", "sms", "devices", "devicealarm")
+# "devices": what Kẻng sends one device (desired state, commands); "staffinbox": entries of staff
+# accounts' inboxes (device alarms, notices the programme moved) written and pushed to their phones.
+CHANNELS = ("push", "mqtt", "eboard", "cap", "sms", "devices", "staffinbox")
 MAX_ATTEMPTS = 12
 # Claim order: an emergency's rows go before everything queued ahead of them, then first in, first out.
 URGENT = 0

@@ -4,7 +4,7 @@ Raising an alarm that is already open counts another occurrence (and re-activate
 cleared but nobody acknowledged it yet); clearing keeps it open until acknowledged; acknowledging
 a cleared alarm closes it, so the next occurrence is a new alarm. When a new alarm on a
 loudspeaker cluster means it is off the air (offline, playback failing, manifests rejected), the
-officials of its commune are told through the outbox (``devicealarm`` channel)."""
+officials of its commune are told through their staff inbox (outbox channel ``staffinbox``)."""
 
 from __future__ import annotations
 
@@ -19,6 +19,7 @@ from backend.devices.services import load, read_grant, scope_clause
 from backend.devices.tables import Device, DeviceAlarm
 from backend.lib.db import json_column
 from backend.lib.errors import NotFound
+from backend.officials.inbox import services as inbox
 from backend.runtime import Runtime
 
 SEVERITY = {
@@ -31,7 +32,6 @@ SEVERITY = {
 # A household receiver going quiet is routine; a cluster or a board is a village off the air.
 SEVERITY_FOR_RECEIVER = {"offline": "minor", "playback_error": "minor"}
 NOTIFY_TYPES = {"offline", "playback_error", "manifest_verification_failed"}
-CHANNEL = "devicealarm"
 
 
 def severity(kind: str, alarm_type: str) -> str:
@@ -82,8 +82,8 @@ async def raise_alarm(
     if device["kind"] == "cluster" and alarm_type in NOTIFY_TYPES:
         await outbox.enqueue(
             rt,
-            channel=CHANNEL,
-            event="raised",
+            channel=inbox.CHANNEL,
+            event="raised",  # composed by health/notify.py
             aggregate_id=str(alarm_id),
             payload={"alarm_id": str(alarm_id)},
         )

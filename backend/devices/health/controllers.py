@@ -1,5 +1,5 @@
 """HTTP endpoints for device health: state and history, desired state, alarms, the dashboard and
-map, and staff's notifications about devices."""
+map."""
 
 from __future__ import annotations
 
@@ -10,15 +10,13 @@ from litestar import Controller, Response, get, post, put
 from litestar.params import FromPath, FromQuery, JSONBody
 
 from backend.deps import ActorDep, RuntimeDep
-from backend.devices.health import alarms, dashboard, inbox, state
+from backend.devices.health import alarms, dashboard, state
 from backend.devices.health.schemas import (
     AlarmList,
     AlarmOut,
     Dashboard,
     DesiredIn,
     DeviceStateOut,
-    StaffNotificationList,
-    StaffNotificationOut,
     StateHistory,
 )
 from backend.lib.http import errors
@@ -106,31 +104,3 @@ class DeviceHealthController(Controller):
         self, rt: RuntimeDep, actor: ActorDep, area: FromQuery[str | None] = None
     ) -> Response[dict[str, Any]]:
         return Response(await dashboard.geojson(rt, actor, area), media_type="application/geo+json")
-
-
-class StaffNotificationController(Controller):
-    path = "/api/v1/staff/notifications"
-    tags = ["devices"]
-
-    @get(
-        "",
-        operation_id="listStaffNotifications",
-        summary="The account's notifications (devices of its areas, notices its programme moved), newest first",
-        responses=errors(401),
-    )
-    async def list_notifications(
-        self, rt: RuntimeDep, actor: ActorDep, unread: FromQuery[bool] = False
-    ) -> StaffNotificationList:
-        return await inbox.list_notifications(rt, actor, unread_only=unread)
-
-    @post(
-        "/{notification_id:int}/read",
-        operation_id="markStaffNotificationRead",
-        summary="Mark a notification read",
-        responses=errors(401, 404),
-        status_code=200,
-    )
-    async def read(
-        self, rt: RuntimeDep, actor: ActorDep, notification_id: FromPath[int]
-    ) -> StaffNotificationOut:
-        return await inbox.mark_read(rt, actor, notification_id)

@@ -119,21 +119,3 @@ class Dashboard(Schema):
     by_kind: list[CountBy]
     by_area: list[CountBy]
     open_alarms: list[CountBy]  # by severity
-
-
-class StaffNotificationOut(Schema):
-    id: int
-    title: str
-    body: str
-    device_id: uuid.UUID | None
-    alarm_id: uuid.UUID | None
-    created_at: datetime
-    read_at: datetime | None
-    kind: Literal["device_alarm", "notice_moved", "notice_unplaced"] = "device_alarm"
-    notice_id: uuid.UUID | None = None
-    station_id: uuid.UUID | None = None
-    session_at: datetime | None = None  # the session a moved notice plays in
-
-
-class StaffNotificationList(Schema):
-    items: list[StaffNotificationOut]

@@ -14,10 +14,11 @@ from backend.adapters.clock import FakeClock
 from backend.adapters.push import FakeWebPushSender
 from backend.broadcast.programme.build import build_audio
 from backend.broadcast.stations.rules import VN_TZ
+from backend.channels import staff_inbox_channel
 from backend.citizen.push.tables import PushRegistration
 from backend.core.accounts.permissions import Role
-from backend.devices.health.notify import DeviceAlarmChannel
-from backend.devices.tables import StaffNotification
+from backend.core.accounts.tables import Account
+from backend.officials.inbox.tables import StaffNotification
 from tests.broadcast.support import BASE, drain, publish, station
 
 INBOX = "/api/v1/staff/notifications"
@@ -51,11 +52,18 @@ def vn(moment: str) -> str:
     return f"{local:%H:%M} ngày {local:%d/%m/%Y}"
 
 
+def en(moment: str) -> str:
+    local = datetime.fromisoformat(moment).astimezone(VN_TZ)
+    return f"{local:%H:%M} on {local:%d/%m/%Y}"
+
+
 async def test_moved_notices_reach_the_communes_officials_once(client, factory, app_rt, clock):
     await factory.tree()
     leader, st = await small_station(client, factory)
     official = await factory.user((Role.COMMUNE_OFFICIAL, "38002"))
     elsewhere = await factory.user((Role.COMMUNE_OFFICIAL, "38001"))
+    # A language Kẻng does not speak reads Vietnamese, like the leader's default.
+    await Account.update({Account.language: "fr"}).where(Account.id == official.id)
     notices = [
         await publish(
             client,
@@ -122,6 +130,7 @@ async def test_a_notice_that_cannot_play_before_it_expires_is_flagged_to_the_off
     leader, st = await station(client, factory, "38002")
     official = await factory.user((Role.COMMUNE_OFFICIAL, "38002"))
     elsewhere = await factory.user((Role.COMMUNE_LEADER, "38001"))
+    await Account.update({Account.language: "en"}).where(Account.id == leader.id)
     for user in (official, elsewhere):
         await PushRegistration.insert(
             PushRegistration(
@@ -135,7 +144,7 @@ async def test_a_notice_that_cannot_play_before_it_expires_is_flagged_to_the_off
             )
         )
     fake = FakeWebPushSender()
-    app_rt.channel_handlers["devicealarm"] = DeviceAlarmChannel(app_rt.settings, webpush=lambda: fake)
+    app_rt.channel_handlers["staffinbox"] = staff_inbox_channel(app_rt.settings, webpush=lambda: fake)
     until = clock.now() + timedelta(hours=2)  # 09:00 in Vietnam; the first session is at 17:00
     notice = await publish(
         client,
@@ -153,11 +162,19 @@ async def test_a_notice_that_cannot_play_before_it_expires_is_flagged_to_the_off
         [item] = await inbox(client, user)
         assert item["kind"] == "notice_unplaced" and item["notice_id"] == notice["id"]
         assert item["station_id"] == st["id"] and item["session_at"] is None
-        assert item["title"] == "Bản tin chưa xếp được vào buổi phát: Cắt nước sáng nay"
-        assert item["body"] == (
-            f"{st['name']} không có buổi phát nào trước khi bản tin “Cắt nước sáng nay” hết hiệu lực "
-            f"({vn(until.isoformat())}); bản tin chưa được xếp lịch phát."
-        )
+    # Each in the language of their account: the leader reads English, the official Vietnamese.
+    [item] = await inbox(client, official)
+    assert item["title"] == "Bản tin chưa xếp được vào buổi phát: Cắt nước sáng nay"
+    assert item["body"] == (
+        f"{st['name']} không có buổi phát nào trước khi bản tin “Cắt nước sáng nay” hết hiệu lực "
+        f"({vn(until.isoformat())}); bản tin chưa được xếp lịch phát."
+    )
+    [item] = await inbox(client, leader)
+    assert item["title"] == "Notice could not be placed in a session: Cắt nước sáng nay"
+    assert item["body"] == (
+        f"{st['name']} has no session before “Cắt nước sáng nay” expires ({en(until.isoformat())}); "
+        "it is not scheduled."
+    )
     assert await inbox(client, elsewhere) == []
     # The official's phone is told too (the leader registered none), once.
     [sent] = fake.sent

@@ -3,7 +3,9 @@ An account sees only its own entries, never another account's.
 
 Every producer (device alarms, programme compilation) writes through ``deliver``: an entry's
 ``dedupe_key`` names the event and the account, so a retried job or a recompilation that finds the
-same event again adds nothing."""
+same event again adds nothing. Entries are rendered for their reader when written — in the
+language of the account (``Recipient.language``; Vietnamese when it has none Kẻng speaks) — so the
+inbox and the push that repeats it say the same thing, and reading costs no catalogue lookups."""
 
 from __future__ import annotations
 
@@ -13,14 +15,25 @@ from datetime import datetime
 from typing import Any
 
 from backend.core.accounts.permissions import Actor, Role
-from backend.core.accounts.tables import RoleGrant
+from backend.core.accounts.tables import Account, RoleGrant
 from backend.core.areas.tables import Area
-from backend.devices.health.schemas import StaffNotificationList, StaffNotificationOut
-from backend.devices.tables import StaffNotification
+from backend.core.outbox import services as outbox
 from backend.lib.errors import NotFound, Unauthorized
+from backend.lib.i18n import pick_language
+from backend.officials.inbox.schemas import StaffNotificationList, StaffNotificationOut
+from backend.officials.inbox.tables import StaffNotification
 from backend.runtime import Runtime
 
 COMMUNE_ROLES = (Role.COMMUNE_OFFICIAL.value, Role.COMMUNE_LEADER.value)
+CHANNEL = "staffinbox"  # the outbox channel that writes and pushes inbox entries (inbox/channel.py)
+
+
+@dataclass(frozen=True)
+class Recipient:
+    """A staff account to tell, and the language its entries are written in."""
+
+    account_id: uuid.UUID
+    language: str
 
 
 @dataclass(frozen=True)
@@ -39,9 +52,9 @@ class Note:
     session_at: datetime | None = None
 
 
-async def officials_over(area_path: str, roles: tuple[str, ...] = COMMUNE_ROLES) -> list[uuid.UUID]:
+async def officials_over(area_path: str, roles: tuple[str, ...] = COMMUNE_ROLES) -> list[Recipient]:
     """Accounts holding one of ``roles`` on ``area_path`` or an area above it: the commune's own
-    officials and leaders, not those of a neighbouring commune."""
+    officials and leaders, not those of a neighbouring commune; in account order."""
     grants = await RoleGrant.select(RoleGrant.account, RoleGrant.area).where(
         RoleGrant.role.is_in(list(roles))
     )
@@ -53,7 +66,15 @@ async def officials_over(area_path: str, roles: tuple[str, ...] = COMMUNE_ROLES)
             Area.code.is_in(sorted({g["area"] for g in grants}))
         )
     }
-    return sorted({g["account"] for g in grants if area_path.startswith(paths.get(g["area"], "\x00"))})
+    accounts = sorted({g["account"] for g in grants if area_path.startswith(paths.get(g["area"], "\x00"))})
+    if not accounts:
+        return []
+    languages = {
+        a["id"]: a["language"]
+        for a in await Account.select(Account.id, Account.language).where(Account.id.is_in(accounts))
+    }
+    # "en-GB" reads English; a language the catalogue lacks reads Vietnamese.
+    return [Recipient(a, pick_language(languages.get(a))) for a in accounts]
 
 
 async def deliver(rt: Runtime, notes: list[Note]) -> list[tuple[int, uuid.UUID]]:
@@ -124,3 +145,16 @@ async def mark_read(rt: Runtime, actor: Actor, notification_id: int) -> StaffNot
     if row["read_at"] is None:
         await StaffNotification.update({StaffNotification.read_at: rt.clock.now()}).where(where)
     return _out(await StaffNotification.select().where(where).first())
+
+
+async def push_later(rt: Runtime, fresh: list[tuple[int, uuid.UUID]], aggregate_id: str) -> None:
+    """Have the ``staffinbox`` channel push entries just written to their accounts' phones. Call in
+    the transaction that wrote them, so a rollback pushes nothing."""
+    if fresh:
+        await outbox.enqueue(
+            rt,
+            channel=CHANNEL,
+            event="inbox",
+            aggregate_id=aggregate_id,
+            payload={"ids": [notification_id for notification_id, _ in fresh]},
+        )
