@@ -76,6 +76,29 @@ async def test_dead_endpoints_are_pruned_and_not_targeted_again(world, push_serv
     assert push_service.counts()[alive.device.sub_id] == 2
 
 
+async def test_categories_filter_and_each_device_is_planned_once(world, push_service, client):
+    """Subscribers are resolved inside the database when rows are planned: category choices filter
+    a normal notice, an emergency reaches everyone, two followed areas still make one delivery."""
+    everything = await world.citizen()
+    picky = await world.citizen()
+    twice = await world.citizen()
+    for citizen, body in (
+        (picky, {"areas": ["38001"], "categories": ["elections"]}),
+        (twice, {"areas": ["38001", "38001-01"], "categories": ["health", "elections"]}),
+    ):
+        response = await client.put("/api/v1/citizen/subscriptions", json=body, headers=citizen.user.headers)
+        assert response.status_code == 200, response.text
+    health = await world.publish()
+    await world.drain()
+    assert push_service.counts() == {everything.device.sub_id: 1, twice.device.sub_id: 1}
+    assert stats_of(await world.stats(health["id"]))["targeted"] == 2
+
+    emergency = await world.publish(priority="emergency", category="disaster")
+    await world.drain()
+    assert push_service.counts() == {d.device.sub_id: 2 - (d is picky) for d in (everything, picky, twice)}
+    assert stats_of(await world.stats(emergency["id"]))["targeted"] == 3
+
+
 async def test_429_is_retried_after_retry_after(world, push_service, clock):
     busy = await world.citizen()
     fine = await world.citizen()
