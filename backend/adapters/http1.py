@@ -18,6 +18,8 @@ import time
 from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass
+from functools import cached_property
+from typing import NamedTuple
 from urllib.parse import urlsplit
 
 import httptools
@@ -27,8 +29,7 @@ class HttpError(Exception):
     """The request could not be completed (connection refused or lost, timeout, bad answer)."""
 
 
-@dataclass(frozen=True)
-class HttpResponse:
+class HttpResponse(NamedTuple):
     status: int
     headers: dict[str, str]
     body: bytes
@@ -40,7 +41,7 @@ class Origin:
     host: str
     port: int
 
-    @property
+    @cached_property
     def url(self) -> str:
         default = 443 if self.scheme == "https" else 80
         return f"{self.scheme}://{self.host}" + ("" if self.port == default else f":{self.port}")

@@ -213,9 +213,15 @@ def encrypt(target: WebPushTarget, payload: bytes) -> bytes:
     return pusher.encode(payload, "aes128gcm")["body"]
 
 
+_SENT: dict[int, SendResult] = {}  # results are immutable: one per 2xx status serves every message
+
+
 def classify_http(status: int, headers: dict[str, str], body: bytes) -> SendResult:
     if 200 <= status < 300:
-        return SendResult("sent", status)
+        sent = _SENT.get(status)
+        if sent is None:
+            sent = _SENT[status] = SendResult("sent", status)
+        return sent
     text = body[:200].decode("utf-8", "replace")
     if status in (404, 410):
         return SendResult("gone", status, error=text or "subscription gone")

@@ -83,6 +83,17 @@ async def plan_published(
     await rt.db.execute(sql, *values)
 
 
+async def notice_status(rt: Runtime, notice_id: uuid.UUID) -> str | None:
+    """The notice's status, read between pages. On SQLite through the fan-out's kept-open
+    connection: a Piccolo query opens a connection (and its thread) every time."""
+    sql = 'SELECT "status" FROM "notice" WHERE "id" = {}'
+    if rt.db.dialect == "sqlite":
+        found = await rt.db.sqlite_batch(lambda c: c.execute(sql.replace("{}", "?"), (notice_id,)).fetchone())
+        return None if found is None else str(found[0])
+    value = await rt.db.fetchval(sql, notice_id)
+    return None if value is None else str(value)
+
+
 async def plan_withdrawn(rt: Runtime, notice_id: uuid.UUID) -> None:
     """Tell the devices that got (or may have got) the notice; stop sending it to the others."""
     if await planned(rt, notice_id, "withdrawn"):

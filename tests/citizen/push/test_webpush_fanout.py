@@ -7,7 +7,9 @@ from datetime import timedelta
 
 from backend.citizen.feed.tables import ReadReceipt
 from backend.citizen.push import channel as push_channel
+from backend.citizen.push import deliveries
 from backend.citizen.push.tables import PushDelivery, PushRegistration
+from backend.core.notices.tables import Notice
 from tests.citizen.push.conftest import stats_of
 
 
@@ -189,6 +191,29 @@ async def test_a_crash_mid_fanout_resumes_without_sending_twice(
     assert all(counts[c.device.sub_id] == 1 for c in citizens), counts
     stats = stats_of(await world.stats(notice["id"]))
     assert (stats["targeted"], stats["sent"], stats["pending"]) == (30, 30, 0)
+
+
+async def test_a_notice_withdrawn_mid_fanout_stops_after_the_page_in_flight(
+    world, push_service, clock, monkeypatch
+):
+    monkeypatch.setattr(push_channel, "PAGE", 3)
+    for _ in range(9):
+        await world.citizen()
+    notice = await world.publish()
+    real_record = deliveries.record
+
+    async def record_then_withdraw(*args, **kwargs):
+        await real_record(*args, **kwargs)
+        # Withdrawn by someone else while the first page was out; checked before the next page.
+        await Notice.update({Notice.status: "withdrawn"}).where(Notice.id == uuid.UUID(notice["id"]))
+
+    monkeypatch.setattr(deliveries, "record", record_then_withdraw)
+    await world.drain()
+    clock.advance(seconds=121)  # the page claimed ahead was handed back; the retry skips it
+    await world.drain()
+    assert sum(push_service.counts().values()) == 3
+    stats = stats_of(await world.stats(notice["id"]))
+    assert (stats["targeted"], stats["sent"], stats["skipped"], stats["pending"]) == (9, 3, 6, 0)
 
 
 async def test_withdrawal_reaches_the_devices_that_got_the_notice(world, push_service, client):
