@@ -75,7 +75,8 @@ class _Connection(asyncio.Protocol):
         self.closed = False
         self.keep_alive = True
         self.used = False
-        self.on_answer: Callable[[HttpResponse | HttpError], None] | None = None
+        self.on_answer: Callable[[_Connection, HttpResponse | HttpError], None] | None = None
+        self.ticket: tuple[int, _OriginPool, bytes, bool] | None = None  # post_all's request on it
 
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
         self.transport = transport  # type: ignore[assignment]
@@ -90,7 +91,7 @@ class _Connection(asyncio.Protocol):
         callback = self.on_answer
         if callback is not None:
             self.on_answer = None
-            callback(outcome)
+            callback(self, outcome)
 
     def data_received(self, data: bytes) -> None:
         try:
@@ -228,13 +229,14 @@ class Http1Client:
     async def post_all(
         self,
         count: int,
-        request: Callable[[int], tuple[str, bytes, bytes]],
+        request: Callable[[int], tuple[Origin, str, bytes, bytes]],
         answer: Callable[[int, HttpResponse | Exception], None],
         limit: int,
     ) -> int:
         """Send requests ``0 … count-1`` in order, at most ``limit`` (and ``per_origin``) at a time.
 
-        ``request(i)`` gives (url, header lines as ``b"Name: value\\r\\n"…``, body); it is called
+        ``request(i)`` gives (origin, request target, header lines as ``b"Name: value\\r\\n"…``,
+        body), the first two as :func:`split_url` gives them; it is called
         only when the request can go out, and an exception it raises is that request's answer.
         ``answer(i, response or exception)`` is called once per request. Returns how many were
         started. Cancelled: starts nothing more, drops the connections of requests in flight (their
@@ -256,7 +258,7 @@ class _Batch:
         self,
         client: Http1Client,
         count: int,
-        request: Callable[[int], tuple[str, bytes, bytes]],
+        request: Callable[[int], tuple[Origin, str, bytes, bytes]],
         answer: Callable[[int, HttpResponse | Exception], None],
         limit: int,
     ) -> None:
@@ -310,16 +312,20 @@ class _Batch:
         if self.in_flight and free < min(self.group, left):
             return
         ready: list[tuple[int, _OriginPool, _Connection, bytes]] = []
+        deadline = time.monotonic() + self.client.timeout
+        origin: Origin | None = None
+        pool: _OriginPool | None = None
         while self.next < self.count and len(self.in_flight) < self.limit:
             i = self.next
             self.next += 1
+            previous = origin
             try:
-                url, lines, body = self.request(i)
-                origin, target = split_url(url)
+                origin, target, lines, body = self.request(i)
             except Exception as exc:
                 self.answer(i, exc)
                 continue
-            pool = self.client._pool(origin)
+            if pool is None or origin is not previous:
+                pool = self.client._pool(origin)
             data = b"".join(
                 (
                     b"POST ",
@@ -333,7 +339,7 @@ class _Batch:
                 )
             )
             conn = pool.take_idle()
-            self.in_flight[i] = (conn, time.monotonic() + self.client.timeout)
+            self.in_flight[i] = (conn, deadline)
             if conn is not None:
                 ready.append((i, pool, conn, data))
             else:
@@ -362,19 +368,22 @@ class _Batch:
 
     def write(self, i: int, pool: _OriginPool, conn: _Connection, data: bytes, *, retry: bool) -> None:
         assert conn.transport is not None
-        self.in_flight[i] = (conn, self.in_flight[i][1])
-
-        def answered(outcome: HttpResponse | HttpError) -> None:
-            if isinstance(outcome, HttpError) and retry:
-                # A kept-alive connection the server closed meanwhile: one fresh try.
-                conn.close()
-                self.connect(i, pool, data)
-                return
-            self.finish(i, pool, conn, outcome)
-
-        conn.on_answer = answered
+        if not retry:  # a fresh connection: the slot had none yet
+            self.in_flight[i] = (conn, self.in_flight[i][1])
+        conn.ticket = (i, pool, data, retry)
+        conn.on_answer = self.answered
         conn.used = True
         conn.transport.write(data)
+
+    def answered(self, conn: _Connection, outcome: HttpResponse | HttpError) -> None:
+        assert conn.ticket is not None
+        i, pool, data, retry = conn.ticket
+        if retry and isinstance(outcome, HttpError):
+            # A kept-alive connection the server closed meanwhile: one fresh try.
+            conn.close()
+            self.connect(i, pool, data)
+            return
+        self.finish(i, pool, conn, outcome)
 
     def finish(
         self, i: int, pool: _OriginPool, conn: _Connection | None, outcome: HttpResponse | Exception

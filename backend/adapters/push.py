@@ -28,7 +28,7 @@ from cryptography.hazmat.primitives.asymmetric import ec
 from py_vapid import Vapid02
 from pywebpush import WebPusher
 
-from backend.adapters.http1 import Http1Client, HttpError, HttpResponse, split_url
+from backend.adapters.http1 import Http1Client, HttpError, HttpResponse, Origin, split_url
 
 log = logging.getLogger(__name__)
 
@@ -267,11 +267,11 @@ class PyWebPushSender:
         heads: dict[str, bytes] = {}
         targets, payloads, results = batch.targets, batch.payloads, batch.results
 
-        def request(i: int) -> tuple[str, bytes, bytes]:
+        def request(i: int) -> tuple[Origin, str, bytes, bytes]:
             batch.started = i + 1
             target = targets[i]
             try:
-                origin, _ = split_url(target.endpoint)
+                origin, path = split_url(target.endpoint)
                 body = encrypt(target, payloads[i])
             except (HttpError, ValueError, KeyError) as exc:
                 raise _BadSubscription(f"bad subscription: {exc}") from exc
@@ -279,7 +279,7 @@ class PyWebPushSender:
             if head is None:
                 vapid = self.signer.header(origin.url)
                 head = heads[origin.url] = b"Authorization: " + vapid.encode("latin-1") + b"\r\n" + common
-            return target.endpoint, head, body
+            return origin, path, head, body
 
         def answer(i: int, outcome: HttpResponse | Exception) -> None:
             if isinstance(outcome, HttpResponse):

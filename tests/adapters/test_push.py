@@ -10,7 +10,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from backend.adapters.http1 import Http1Client, HttpError, HttpResponse
+from backend.adapters.http1 import Http1Client, HttpError, HttpResponse, Origin, split_url
 from backend.adapters.push import (
     PushOptions,
     VapidKeys,
@@ -180,9 +180,9 @@ async def test_post_all_refills_free_slots_in_groups():
     events: list[tuple[str, int]] = []
     statuses: dict[int, int] = {}
 
-    def request(i: int) -> tuple[str, bytes, bytes]:
+    def request(i: int) -> tuple[Origin, str, bytes, bytes]:
         events.append(("built", i))
-        return f"http://127.0.0.1:{port}/push/{'x' * i}", b"TTL: 60\r\n", b"body"
+        return (*split_url(f"http://127.0.0.1:{port}/push/{'x' * i}"), b"TTL: 60\r\n", b"body")
 
     def answer(i: int, outcome: object) -> None:
         events.append(("answered", i))
