@@ -24,6 +24,8 @@ from urllib.parse import urlsplit
 
 import httptools
 
+READ_BUFFER = 16384  # per connection; a push service's answer is a few hundred bytes
+
 
 class HttpError(Exception):
     """The request could not be completed (connection refused or lost, timeout, bad answer)."""
@@ -65,9 +67,14 @@ def split_url(url: str) -> tuple[Origin, str]:
     return origin, "/" + path.partition("#")[0]
 
 
-class _Connection(asyncio.Protocol):
+class _Connection(asyncio.BufferedProtocol):
+    """One kept-alive connection. Answers are read into the connection's own buffer: a plain
+    protocol gets a fresh bytes object of the loop's maximum read size (256 KiB) for every read,
+    and allocating and shrinking those cost more than parsing the answer."""
+
     def __init__(self) -> None:
         self.transport: asyncio.Transport | None = None
+        self.buffer = memoryview(bytearray(READ_BUFFER))
         self.parser = httptools.HttpResponseParser(self)
         self.waiter: asyncio.Future[HttpResponse] | None = None
         self.headers: dict[str, str] = {}
@@ -93,9 +100,12 @@ class _Connection(asyncio.Protocol):
             self.on_answer = None
             callback(self, outcome)
 
-    def data_received(self, data: bytes) -> None:
+    def get_buffer(self, sizehint: int) -> memoryview:
+        return self.buffer
+
+    def buffer_updated(self, nbytes: int) -> None:
         try:
-            self.parser.feed_data(data)
+            self.parser.feed_data(self.buffer[:nbytes])
         except httptools.HttpParserError as exc:
             self._fail(HttpError(f"bad HTTP answer: {exc}"))
 

@@ -208,3 +208,28 @@ async def test_post_all_refills_free_slots_in_groups():
             run = 0
             in_flight -= 1
     assert groups[0] == (8, 60) and all(free >= min(2, left) for free, left in groups[1:])
+
+
+async def test_http1_client_reads_answers_larger_than_its_read_buffer():
+    big = bytes(range(256)) * 200  # 51,200 bytes: several reads into the 16 KiB buffer
+
+    async def handle(reader, writer):
+        await reader.readuntil(b"\r\n\r\n")
+        await reader.readexactly(1)
+        writer.write(b"HTTP/1.1 410 Gone\r\nContent-Length: %d\r\n\r\n" % len(big))
+        for start in range(0, len(big), 7000):
+            writer.write(big[start : start + 7000])
+            await writer.drain()
+            await asyncio.sleep(0.001)
+        writer.close()
+
+    server = await asyncio.start_server(handle, "127.0.0.1", 0)
+    port = server.sockets[0].getsockname()[1]
+    client = Http1Client(timeout=5)
+    try:
+        response = await client.post(f"http://127.0.0.1:{port}/push", [], b"x")
+    finally:
+        await client.aclose()
+        server.close()
+        await server.wait_closed()
+    assert (response.status, response.body) == (410, big)
