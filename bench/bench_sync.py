@@ -58,6 +58,7 @@ from urllib.parse import urlparse, urlunparse
 
 import asyncpg
 import httpx
+import msgspec
 
 from backend.adapters.clock import SystemClock
 from backend.adapters.mqtt import InMemoryBus
@@ -75,6 +76,7 @@ from mobile_client_py.offline import OfflineOfficial, SyncReport
 from mobile_client_py.store import Store
 
 ROOT = Path(__file__).resolve().parent.parent
+encode = msgspec.json.Encoder().encode
 BODY = (
     "Trạm y tế xã tổ chức tiêm chủng mở rộng cho trẻ dưới 5 tuổi vào sáng thứ Bảy. "
     "Phụ huynh mang theo sổ tiêm chủng và thẻ bảo hiểm y tế của cháu."
@@ -434,10 +436,21 @@ async def kinto_bench(pg: str, kinto: str, args: argparse.Namespace, work: Path)
                 n.push_s = perf_counter() - started
                 n.push_bytes, n.push_requests = sent, -(-args.records // args.kinto_batch)
 
+                # A phone keeps what it pulls: the answer is decoded and written to the same
+                # local store, in one transaction, as Kẻng's reference client does with its pages
+                # (what kinto.js does with IndexedDB).
+                phone = Store(work / "kinto-reader.db")
                 started = perf_counter()
                 answer = await http.get(records)
+                n.extra["pull_received_s"] = perf_counter() - started
+                with phone.transaction():
+                    phone.put_rows(
+                        ("notice", item["id"], int(item["last_modified"]), encode(item).decode())
+                        for item in msgspec.json.decode(answer.content)["data"]
+                    )
                 n.pull_s = perf_counter() - started
-                assert len(answer.json()["data"]) == args.records
+                assert len(phone.base_rows("notice")) == args.records
+                phone.close()
                 n.pull_bytes, n.pull_requests = len(answer.content), 1
                 if "content-encoding" in answer.headers:
                     n.pull_bytes = int(answer.headers.get("content-length") or n.pull_bytes)

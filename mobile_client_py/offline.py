@@ -22,8 +22,9 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import httpx
+import msgspec
 
-from mobile_client_py.store import Store, row_hash
+from mobile_client_py.store import RowChange, Store, row_hash
 
 PROTOCOL = 2
 PUSH_BUDGET = 256 * 1024  # bytes of mutations per request before compression
@@ -75,6 +76,44 @@ class SyncReport:
 
 
 TRANSIENT_STATUS = {429, 500, 502, 503, 504}
+
+
+class _Change(msgspec.Struct):
+    """A change as the server sends it, with its fields ``f`` left as the JSON text they came in."""
+
+    t: str
+    id: str
+    v: int = 0
+    f: msgspec.Raw = msgspec.Raw(b"null")
+    rm: bool = False
+
+
+_parts = msgspec.json.Decoder(dict[str, msgspec.Raw])
+_changes = msgspec.json.Decoder(list[_Change])
+_any = msgspec.json.Decoder()
+
+
+def decode_answer(content: bytes) -> dict[str, Any]:
+    """An answer's JSON, with its ``changes`` (a full pull brings thousands of rows) as
+    :data:`RowChange` tuples whose fields are the text the server sent: the store keeps that text
+    as it is, so a row's fields are never decoded only to be encoded again. Anything that cannot be
+    stored (malformed JSON, text that is not UTF-8, a change of the wrong shape) raises ``ValueError``
+    here, before the checkpoint is applied, as a garbled answer always has."""
+    parts = _parts.decode(content)
+    answer = {key: _any.decode(raw) for key, raw in parts.items() if key != "changes"}
+    if "changes" in parts:
+        answer["changes"] = [
+            (c.t, c.id, c.v, None if c.rm else _fields_text(c.f)) for c in _changes.decode(parts["changes"])
+        ]
+    return answer
+
+
+def _fields_text(raw: msgspec.Raw) -> str:
+    """A row's fields as JSON text (an object); ``null`` or absent fields are an empty row."""
+    text = str(raw, "utf-8")
+    if text.startswith("{"):
+        return text
+    return json.dumps(_any.decode(raw) or {}, ensure_ascii=False, separators=(",", ":"))
 
 
 class OfflineOfficial:
@@ -283,7 +322,7 @@ class OfflineOfficial:
                     raise _Transient(response.status_code)
                 if response.status_code >= 400:
                     raise SyncFailed(response.status_code, _body(response))
-                return response.json()
+                return decode_answer(response.content)
             except (httpx.HTTPError, TimeoutError, ValueError, _Transient):
                 report.retries += 1
                 if attempt == self.backoff.attempts - 1:
@@ -312,12 +351,9 @@ class OfflineOfficial:
                 self._ack(ack, report)
             if int(answer.get("device_seq", 0)) < s.max_acked():
                 s.requeue_after(int(answer["device_seq"]))
-            for change in answer.get("changes", []):
-                report.changes += 1
-                if change.get("rm"):
-                    s.drop_row(change["t"], change["id"])
-                else:
-                    s.put_row(change["t"], change["id"], int(change.get("v", 0)), change.get("f") or {})
+            changes: list[RowChange] = answer.get("changes", [])
+            report.changes += len(changes)
+            s.put_rows(changes)
             scan = answer.get("scan")
             if scan and not scan["done"]:
                 s.put("scan", scan["token"])
@@ -395,7 +431,7 @@ class OfflineOfficial:
                 local = dict(mine.get(int(b), []))
                 wanted += [row_id for row_id, version in theirs.items() if local.get(row_id) != version]
                 gone += [row_id for row_id in local if row_id not in theirs]
-            rows = []
+            rows: list[RowChange] = []
             for start in range(0, len(wanted), 500):
                 got = await self._send(
                     "POST",
@@ -405,15 +441,9 @@ class OfflineOfficial:
                 )
                 rows += got["changes"]
             with self.store.transaction():
-                for row_id in gone:
-                    self.store.drop_row(table, row_id)
-                for change in rows:
-                    if change.get("rm"):
-                        self.store.drop_row(table, change["id"])
-                    else:
-                        self.store.put_row(
-                            table, change["id"], int(change.get("v", 0)), change.get("f") or {}
-                        )
+                self.store.put_rows(
+                    [(table, row_id, 0, None) for row_id in gone] + [(table, c[1], c[2], c[3]) for c in rows]
+                )
             fixed += len(gone) + len(rows)
         return fixed
 

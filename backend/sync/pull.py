@@ -74,6 +74,8 @@ async def load_rows(
     version never runs ahead of the data sent with it (a change in between only makes the phone
     receive the row once more)."""
     if marks is None:
+        if table.load_versioned is not None:
+            return await table.load_versioned(rt, ids)
         marks = await versions(rt, table.name, ids)
     rows = await table.load(rt, ids)
     for row_id, row in rows.items():

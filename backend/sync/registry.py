@@ -117,6 +117,8 @@ class SyncedTable:
     With ``ancestors`` a row placed on an area *above* a grant is visible too (a province-wide
     notice reaches a commune official). ``load`` returns rows by id (missing ids = deleted);
     ``ids_in_scope`` lists exactly the ids ``visible`` accepts, for snapshots and integrity checks.
+    ``load_versioned``, when given, is ``load`` that also sets each row's version (the sequence of its
+    last change) in the same statement: a snapshot then costs one query per chunk, not two.
     Without ``create``/``update``/``delete`` the table is read-only on phones. Write hooks raise
     :class:`~backend.lib.errors.DomainError` for a mutation that can never succeed; the engine
     rolls back what the hook wrote and answers the phone "rejected" with that error."""
@@ -124,6 +126,7 @@ class SyncedTable:
     name: str
     load: Load
     ids_in_scope: IdsInScope
+    load_versioned: Load | None = None
     permission: Permission | None = None
     ancestors: bool = False
     visible: Visible | None = None

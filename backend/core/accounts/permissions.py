@@ -165,13 +165,21 @@ class Actor:
     request_id: str = ""
     username: str | None = None
     extra: dict[str, str] = field(default_factory=dict)
+    # Grants per permission, worked out once: a sync page checks hundreds of rows against them.
+    _holders: dict[Permission, tuple[Grant, ...]] = field(
+        default_factory=dict, init=False, repr=False, compare=False
+    )
 
     @classmethod
     def system(cls, reason: str = "system") -> Actor:
         return cls(account_id=None, kind="system", extra={"reason": reason})
 
-    def grants_with(self, permission: Permission) -> list[Grant]:
-        return [g for g in self.grants if permission in ROLE_PERMISSIONS.get(g.role, frozenset())]
+    def grants_with(self, permission: Permission) -> tuple[Grant, ...]:
+        holders = self._holders.get(permission)
+        if holders is None:
+            holders = tuple(g for g in self.grants if permission in ROLE_PERMISSIONS.get(g.role, frozenset()))
+            self._holders[permission] = holders
+        return holders
 
     def grant_for(self, permission: Permission, path: str) -> Grant | None:
         for grant in self.grants_with(permission):

@@ -122,10 +122,21 @@ def to_wire(row: dict[str, Any], targets: dict[str, str]) -> dict[str, Any]:
         "published_at": wire_value(row["published_at"]),
         "ended_at": wire_value(row["ended_at"]),
         "rv": row["row_version"],
+        # An emergency's repeat count and interval as its approver chose them (absent: the defaults).
+        "repeat": row.get("emergency_repeat"),
+        "interval_s": row.get("emergency_interval_s"),
     }
 
 
 async def load(rt: Runtime, ids: Sequence[str]) -> dict[str, Row]:
+    return await _load(rt, ids, versioned=False)
+
+
+async def load_versioned(rt: Runtime, ids: Sequence[str]) -> dict[str, Row]:
+    return await _load(rt, ids, versioned=True)
+
+
+async def _load(rt: Runtime, ids: Sequence[str], versioned: bool) -> dict[str, Row]:
     wanted = []
     for i in ids:
         try:
@@ -134,28 +145,42 @@ async def load(rt: Runtime, ids: Sequence[str]) -> dict[str, Row]:
             continue
     out: dict[str, Row] = {}
     # One plain statement, the targets aggregated per notice: a page loads hundreds of notices,
-    # and building the query through the ORM cost more than running it.
+    # and building the query through the ORM cost more than running it. The version, when asked
+    # for, is an index probe on the change log in the same statement (same snapshot as the row).
+    row_id = 'n."id"::text'
     if rt.db.dialect == "postgres":
         targets_sql = (
             'SELECT json_agg(json_build_array(t."area_code", t."area_path") ORDER BY t."area_code") '
             'FROM "notice_target" t WHERE t."notice" = n."id"'
         )
     else:
+        row_id = 'n."id"'
         targets_sql = (
             'SELECT json_group_array(json_array(t."area_code", t."area_path")) FROM '
             '(SELECT "area_code", "area_path" FROM "notice_target" WHERE "notice" = n."id" '
             'ORDER BY "area_code") t'
         )
+    version_sql = (
+        f', (SELECT max(m."seq") FROM "change_log" m WHERE m."table_name" = \'{TABLE}\' '
+        f'AND m."row_id" = {row_id}) AS "_v"'
+        if versioned
+        else ""
+    )
     for start in range(0, len(wanted), 500):
         match, args = rt.db.any_of(wanted[start : start + 500], "uuid")
         records = await rt.db.fetch(
-            f'SELECT n.*, ({targets_sql}) AS "_targets" FROM "notice" n WHERE n."id" {match}', *args
+            f'SELECT n.*, ({targets_sql}) AS "_targets"{version_sql} FROM "notice" n WHERE n."id" {match}',
+            *args,
         )
         for record in records:
             r = dict(record)  # inside a transaction PostgreSQL hands back its own record type
             mine = {code: path for code, path in json_column(r.pop("_targets"), [])}
             out[str(r["id"])] = Row(
-                id=str(r["id"]), data=to_wire(r, mine), paths=(r["owner_path"], *mine.values()), raw=(r, mine)
+                id=str(r["id"]),
+                data=to_wire(r, mine),
+                paths=(r["owner_path"], *mine.values()),
+                version=int(r.pop("_v", None) or 0),
+                raw=(r, mine),
             )
     return out
 
@@ -430,6 +455,7 @@ def register(registry: Registry) -> None:
         SyncedTable(
             name=TABLE,
             load=load,
+            load_versioned=load_versioned,
             ids_in_scope=ids_in_scope,
             permission=Permission.NOTICE_READ,
             ancestors=True,
