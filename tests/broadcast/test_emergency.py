@@ -241,6 +241,15 @@ async def test_the_approver_chooses_repeats_and_interval_and_an_update_keeps_or_
     assert (entry["details"]["repeat"], entry["details"]["interval_s"]) == (5, 60)
     r = await client.get(f"/api/v1/notices/{first['id']}", headers=leader.headers)
     assert (r.json()["emergency_repeat"], r.json()["emergency_interval_s"]) == (5, 60)
+    # Officials' phones see them too (the synced notice row).
+    r = await client.post(
+        "/api/v1/sync",
+        json={"protocol": 2, "device": "d-leader-phone", "cursor": 0, "mutations": [], "max_bytes": 1 << 20},
+        headers=leader.headers,
+    )
+    assert r.status_code == 200, r.text
+    synced = {c["id"]: c["f"] for c in r.json()["changes"] if c["t"] == "notice"}
+    assert (synced[first["id"]]["repeat"], synced[first["id"]]["interval_s"]) == (5, 60)
 
     # An update that says nothing about them keeps them.
     r = await client.post(

@@ -122,6 +122,9 @@ def to_wire(row: dict[str, Any], targets: dict[str, str]) -> dict[str, Any]:
         "published_at": wire_value(row["published_at"]),
         "ended_at": wire_value(row["ended_at"]),
         "rv": row["row_version"],
+        # An emergency's repeat count and interval as its approver chose them (absent: the defaults).
+        "repeat": row.get("emergency_repeat"),
+        "interval_s": row.get("emergency_interval_s"),
     }
 
 
