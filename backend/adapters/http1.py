@@ -6,7 +6,8 @@ bounded pool of persistent connections per origin (TLS for https), writes each r
 ``write`` and parses answers with ``httptools``. It does POST only, no redirects, no pipelining.
 
 ``post`` is one awaited request; ``post_all`` drives many from protocol callbacks (no task, future
-or timer per request: one watchdog checks deadlines), which is what a fan-out uses."""
+or timer per request: one watchdog checks deadlines), which is what a fan-out uses. It refills
+free slots in groups (a quarter of the limit), each group's writes back to back."""
 
 from __future__ import annotations
 
@@ -17,17 +18,20 @@ import time
 from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass
+from functools import cached_property
+from typing import NamedTuple
 from urllib.parse import urlsplit
 
 import httptools
+
+READ_BUFFER = 16384  # per connection; a push service's answer is a few hundred bytes
 
 
 class HttpError(Exception):
     """The request could not be completed (connection refused or lost, timeout, bad answer)."""
 
 
-@dataclass(frozen=True)
-class HttpResponse:
+class HttpResponse(NamedTuple):
     status: int
     headers: dict[str, str]
     body: bytes
@@ -39,7 +43,7 @@ class Origin:
     host: str
     port: int
 
-    @property
+    @cached_property
     def url(self) -> str:
         default = 443 if self.scheme == "https" else 80
         return f"{self.scheme}://{self.host}" + ("" if self.port == default else f":{self.port}")
@@ -63,9 +67,14 @@ def split_url(url: str) -> tuple[Origin, str]:
     return origin, "/" + path.partition("#")[0]
 
 
-class _Connection(asyncio.Protocol):
+class _Connection(asyncio.BufferedProtocol):
+    """One kept-alive connection. Answers are read into the connection's own buffer: a plain
+    protocol gets a fresh bytes object of the loop's maximum read size (256 KiB) for every read,
+    and allocating and shrinking those cost more than parsing the answer."""
+
     def __init__(self) -> None:
         self.transport: asyncio.Transport | None = None
+        self.buffer = memoryview(bytearray(READ_BUFFER))
         self.parser = httptools.HttpResponseParser(self)
         self.waiter: asyncio.Future[HttpResponse] | None = None
         self.headers: dict[str, str] = {}
@@ -73,7 +82,8 @@ class _Connection(asyncio.Protocol):
         self.closed = False
         self.keep_alive = True
         self.used = False
-        self.on_answer: Callable[[HttpResponse | HttpError], None] | None = None
+        self.on_answer: Callable[[_Connection, HttpResponse | HttpError], None] | None = None
+        self.ticket: tuple[int, _OriginPool, bytes, bool] | None = None  # post_all's request on it
 
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
         self.transport = transport  # type: ignore[assignment]
@@ -88,11 +98,14 @@ class _Connection(asyncio.Protocol):
         callback = self.on_answer
         if callback is not None:
             self.on_answer = None
-            callback(outcome)
+            callback(self, outcome)
 
-    def data_received(self, data: bytes) -> None:
+    def get_buffer(self, sizehint: int) -> memoryview:
+        return self.buffer
+
+    def buffer_updated(self, nbytes: int) -> None:
         try:
-            self.parser.feed_data(data)
+            self.parser.feed_data(self.buffer[:nbytes])
         except httptools.HttpParserError as exc:
             self._fail(HttpError(f"bad HTTP answer: {exc}"))
 
@@ -226,13 +239,14 @@ class Http1Client:
     async def post_all(
         self,
         count: int,
-        request: Callable[[int], tuple[str, bytes, bytes]],
+        request: Callable[[int], tuple[Origin, str, bytes, bytes]],
         answer: Callable[[int, HttpResponse | Exception], None],
         limit: int,
     ) -> int:
         """Send requests ``0 … count-1`` in order, at most ``limit`` (and ``per_origin``) at a time.
 
-        ``request(i)`` gives (url, header lines as ``b"Name: value\\r\\n"…``, body); it is called
+        ``request(i)`` gives (origin, request target, header lines as ``b"Name: value\\r\\n"…``,
+        body), the first two as :func:`split_url` gives them; it is called
         only when the request can go out, and an exception it raises is that request's answer.
         ``answer(i, response or exception)`` is called once per request. Returns how many were
         started. Cancelled: starts nothing more, drops the connections of requests in flight (their
@@ -254,7 +268,7 @@ class _Batch:
         self,
         client: Http1Client,
         count: int,
-        request: Callable[[int], tuple[str, bytes, bytes]],
+        request: Callable[[int], tuple[Origin, str, bytes, bytes]],
         answer: Callable[[int, HttpResponse | Exception], None],
         limit: int,
     ) -> None:
@@ -269,6 +283,8 @@ class _Batch:
         self.loop = asyncio.get_running_loop()
         self.done: asyncio.Future[None] = self.loop.create_future()
         self.watchdog: asyncio.TimerHandle | None = None
+        self.group = max(1, self.limit // 4)  # free slots worth refilling at once
+        self.scheduled = False
 
     async def run(self) -> int:
         try:
@@ -290,17 +306,36 @@ class _Batch:
                 self.watchdog.cancel()
         return self.next
 
+    def answered_soon(self) -> None:
+        """Refill after every answer read in this turn of the loop has freed its slot."""
+        if not self.scheduled:
+            self.scheduled = True
+            self.loop.call_soon(self.pump)
+
     def pump(self) -> None:
+        self.scheduled = False
+        free = self.limit - len(self.in_flight)
+        left = self.count - self.next
+        # Refill in groups: build (encrypt) the requests first, then write them back to back. One
+        # write at a time, each after a long encryption, finds the push service asleep and pays its
+        # wake-up (most of the kernel's loopback cost); a group of writes wakes it once.
+        if self.in_flight and free < min(self.group, left):
+            return
+        ready: list[tuple[int, _OriginPool, _Connection, bytes]] = []
+        deadline = time.monotonic() + self.client.timeout
+        origin: Origin | None = None
+        pool: _OriginPool | None = None
         while self.next < self.count and len(self.in_flight) < self.limit:
             i = self.next
             self.next += 1
+            previous = origin
             try:
-                url, lines, body = self.request(i)
-                origin, target = split_url(url)
+                origin, target, lines, body = self.request(i)
             except Exception as exc:
                 self.answer(i, exc)
                 continue
-            pool = self.client._pool(origin)
+            if pool is None or origin is not previous:
+                pool = self.client._pool(origin)
             data = b"".join(
                 (
                     b"POST ",
@@ -314,11 +349,14 @@ class _Batch:
                 )
             )
             conn = pool.take_idle()
-            self.in_flight[i] = (conn, time.monotonic() + self.client.timeout)
+            self.in_flight[i] = (conn, deadline)
             if conn is not None:
-                self.write(i, pool, conn, data, retry=True)
+                ready.append((i, pool, conn, data))
             else:
                 self.connect(i, pool, data)
+        for i, pool, conn, data in ready:
+            if i in self.in_flight:
+                self.write(i, pool, conn, data, retry=True)
         if not self.in_flight and self.next >= self.count and not self.done.done():
             self.done.set_result(None)
 
@@ -340,19 +378,22 @@ class _Batch:
 
     def write(self, i: int, pool: _OriginPool, conn: _Connection, data: bytes, *, retry: bool) -> None:
         assert conn.transport is not None
-        self.in_flight[i] = (conn, self.in_flight[i][1])
-
-        def answered(outcome: HttpResponse | HttpError) -> None:
-            if isinstance(outcome, HttpError) and retry:
-                # A kept-alive connection the server closed meanwhile: one fresh try.
-                conn.close()
-                self.connect(i, pool, data)
-                return
-            self.finish(i, pool, conn, outcome)
-
-        conn.on_answer = answered
+        if not retry:  # a fresh connection: the slot had none yet
+            self.in_flight[i] = (conn, self.in_flight[i][1])
+        conn.ticket = (i, pool, data, retry)
+        conn.on_answer = self.answered
         conn.used = True
         conn.transport.write(data)
+
+    def answered(self, conn: _Connection, outcome: HttpResponse | HttpError) -> None:
+        assert conn.ticket is not None
+        i, pool, data, retry = conn.ticket
+        if retry and isinstance(outcome, HttpError):
+            # A kept-alive connection the server closed meanwhile: one fresh try.
+            conn.close()
+            self.connect(i, pool, data)
+            return
+        self.finish(i, pool, conn, outcome)
 
     def finish(
         self, i: int, pool: _OriginPool, conn: _Connection | None, outcome: HttpResponse | Exception
@@ -367,7 +408,7 @@ class _Batch:
         try:
             self.answer(i, outcome)
         finally:
-            self.pump()
+            self.answered_soon()
 
     def watch(self) -> None:
         now = time.monotonic()

@@ -28,7 +28,7 @@ from cryptography.hazmat.primitives.asymmetric import ec
 from py_vapid import Vapid02
 from pywebpush import WebPusher
 
-from backend.adapters.http1 import Http1Client, HttpError, HttpResponse, split_url
+from backend.adapters.http1 import Http1Client, HttpError, HttpResponse, Origin, split_url
 
 log = logging.getLogger(__name__)
 
@@ -213,9 +213,15 @@ def encrypt(target: WebPushTarget, payload: bytes) -> bytes:
     return pusher.encode(payload, "aes128gcm")["body"]
 
 
+_SENT: dict[int, SendResult] = {}  # results are immutable: one per 2xx status serves every message
+
+
 def classify_http(status: int, headers: dict[str, str], body: bytes) -> SendResult:
     if 200 <= status < 300:
-        return SendResult("sent", status)
+        sent = _SENT.get(status)
+        if sent is None:
+            sent = _SENT[status] = SendResult("sent", status)
+        return sent
     text = body[:200].decode("utf-8", "replace")
     if status in (404, 410):
         return SendResult("gone", status, error=text or "subscription gone")
@@ -261,11 +267,11 @@ class PyWebPushSender:
         heads: dict[str, bytes] = {}
         targets, payloads, results = batch.targets, batch.payloads, batch.results
 
-        def request(i: int) -> tuple[str, bytes, bytes]:
+        def request(i: int) -> tuple[Origin, str, bytes, bytes]:
             batch.started = i + 1
             target = targets[i]
             try:
-                origin, _ = split_url(target.endpoint)
+                origin, path = split_url(target.endpoint)
                 body = encrypt(target, payloads[i])
             except (HttpError, ValueError, KeyError) as exc:
                 raise _BadSubscription(f"bad subscription: {exc}") from exc
@@ -273,7 +279,7 @@ class PyWebPushSender:
             if head is None:
                 vapid = self.signer.header(origin.url)
                 head = heads[origin.url] = b"Authorization: " + vapid.encode("latin-1") + b"\r\n" + common
-            return target.endpoint, head, body
+            return origin, path, head, body
 
         def answer(i: int, outcome: HttpResponse | Exception) -> None:
             if isinstance(outcome, HttpResponse):

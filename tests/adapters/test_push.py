@@ -10,7 +10,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from backend.adapters.http1 import Http1Client, HttpError
+from backend.adapters.http1 import Http1Client, HttpError, HttpResponse, Origin, split_url
 from backend.adapters.push import (
     PushOptions,
     VapidKeys,
@@ -153,3 +153,83 @@ async def test_http1_client_reuses_connections_and_reports_failures():
         await server.wait_closed()
     with pytest.raises(HttpError):
         await Http1Client(timeout=2).post(f"http://127.0.0.1:{port}/push", [], b"x")
+
+
+async def test_post_all_refills_free_slots_in_groups():
+    """After the first fill, requests are built (encrypted) only once a quarter of the slots is
+    free, so their writes go out back to back instead of one after each answer."""
+
+    async def handle(reader, writer):
+        while True:
+            try:
+                head = await reader.readuntil(b"\r\n\r\n")
+            except asyncio.IncompleteReadError:
+                writer.close()
+                return
+            length = int(
+                next(h for h in head.split(b"\r\n") if h.lower().startswith(b"content-length")).split(b":")[1]
+            )
+            await reader.readexactly(length)
+            await asyncio.sleep(0.001 * (len(head) % 3))  # answers come back spread out
+            writer.write(b"HTTP/1.1 201 Created\r\nContent-Length: 0\r\n\r\n")
+            await writer.drain()
+
+    server = await asyncio.start_server(handle, "127.0.0.1", 0)
+    port = server.sockets[0].getsockname()[1]
+    client = Http1Client(per_origin=8, timeout=5)
+    events: list[tuple[str, int]] = []
+    statuses: dict[int, int] = {}
+
+    def request(i: int) -> tuple[Origin, str, bytes, bytes]:
+        events.append(("built", i))
+        return (*split_url(f"http://127.0.0.1:{port}/push/{'x' * i}"), b"TTL: 60\r\n", b"body")
+
+    def answer(i: int, outcome: object) -> None:
+        events.append(("answered", i))
+        assert isinstance(outcome, HttpResponse)
+        statuses[i] = outcome.status
+
+    try:
+        started = await client.post_all(60, request, answer, 8)
+    finally:
+        await client.aclose()
+        server.close()
+        await server.wait_closed()
+    assert started == 60 and statuses == dict.fromkeys(range(60), 201)
+    groups, in_flight, built, run = [], 0, 0, 0
+    for kind, _ in events:
+        if kind == "built":
+            if run == 0:  # a group starts: (free slots, requests left)
+                groups.append((8 - in_flight, 60 - built))
+            run += 1
+            in_flight += 1
+            built += 1
+        else:
+            run = 0
+            in_flight -= 1
+    assert groups[0] == (8, 60) and all(free >= min(2, left) for free, left in groups[1:])
+
+
+async def test_http1_client_reads_answers_larger_than_its_read_buffer():
+    big = bytes(range(256)) * 200  # 51,200 bytes: several reads into the 16 KiB buffer
+
+    async def handle(reader, writer):
+        await reader.readuntil(b"\r\n\r\n")
+        await reader.readexactly(1)
+        writer.write(b"HTTP/1.1 410 Gone\r\nContent-Length: %d\r\n\r\n" % len(big))
+        for start in range(0, len(big), 7000):
+            writer.write(big[start : start + 7000])
+            await writer.drain()
+            await asyncio.sleep(0.001)
+        writer.close()
+
+    server = await asyncio.start_server(handle, "127.0.0.1", 0)
+    port = server.sockets[0].getsockname()[1]
+    client = Http1Client(timeout=5)
+    try:
+        response = await client.post(f"http://127.0.0.1:{port}/push", [], b"x")
+    finally:
+        await client.aclose()
+        server.close()
+        await server.wait_closed()
+    assert (response.status, response.body) == (410, big)

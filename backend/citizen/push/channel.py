@@ -234,10 +234,9 @@ class FanOut:
         await asyncio.shield(deliveries.release(self.rt, rows))
 
     async def _still_published(self) -> bool:
-        status = await Notice.select(Notice.status).where(Notice.id == self.notice_id).first()
-        if status is None or status["status"] != "published":
-            reason = status["status"] if status else "deleted"
-            await deliveries.skip_open(self.rt, self.notice_id, "published", reason)
+        status = await deliveries.notice_status(self.rt, self.notice_id)
+        if status != "published":
+            await deliveries.skip_open(self.rt, self.notice_id, "published", status or "deleted")
             return False
         return True
 

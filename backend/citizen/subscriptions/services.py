@@ -89,33 +89,55 @@ def ancestor_paths(path: str) -> list[str]:
     return [f"/{'/'.join(parts[: i + 1])}/" for i in range(len(parts))]
 
 
-async def subscribers(
-    rt: Runtime, target_paths: Iterable[str], category: str, priority: str
-) -> list[uuid.UUID]:
-    """Accounts that should receive a notice with these targets, category and priority."""
+def subscribers_query(
+    target_paths: Iterable[str], category: str, priority: str, dialect: Dialect
+) -> tuple[str, list[Any]] | None:
+    """``SELECT s."account" …`` (an account may come once per followed area) of the accounts that
+    should receive a notice with these targets, category and priority, with its ``{}`` arguments;
+    None when there is no target. A fan-out plans its rows from it inside the database."""
     targets = sorted(set(target_paths))
     if not targets:
-        return []
+        return None
     args: list[Any] = []
     clauses = []
     for path in targets:
         # The follower's area lies inside the target (target is an ancestor) or the target lies
         # inside the followed area.
-        clause, more = prefix_clause('s."area_path"', path, rt.db.dialect)
+        clause, more = prefix_clause('s."area_path"', path, dialect)
         clauses.append(clause)
         args.extend(more)
         ancestors = ancestor_paths(path)
         clauses.append('s."area_path" IN (' + ", ".join("{}" for _ in ancestors) + ")")
         args.extend(ancestors)
-    # No DISTINCT: PostgreSQL has no equality on json; several rows per account are merged below.
-    sql = 'SELECT s."account", s."categories" FROM "subscription" s WHERE ' + " OR ".join(clauses)
-    rows = await rt.db.fetch(sql, *args)
-    out = []
-    for row in rows:
-        if wants(_json_list(row["categories"]), category, priority):
-            account = row["account"]
-            out.append(account if isinstance(account, uuid.UUID) else uuid.UUID(str(account)))
-    return sorted(set(out), key=_uuid_int)  # the order of UUIDs, without their slow __lt__
+    sql = 'SELECT s."account" FROM "subscription" s WHERE (' + " OR ".join(clauses) + ")"
+    if priority != "emergency":  # the rule of ``wants``: no choice means everything
+        if dialect == "sqlite":
+            sql += (
+                ' AND (CASE WHEN s."categories" = \'\' THEN 1 WHEN json_array_length(s."categories") = 0 THEN 1 '
+                'ELSE EXISTS (SELECT 1 FROM json_each(s."categories") c WHERE c."value" = {}) END)'
+            )
+        else:
+            sql += (
+                ' AND (json_array_length(s."categories") = 0 '
+                'OR s."categories"::jsonb @> jsonb_build_array({}::text))'
+            )
+        args.append(category)
+    return sql, args
+
+
+async def subscribers(
+    rt: Runtime, target_paths: Iterable[str], category: str, priority: str
+) -> list[uuid.UUID]:
+    """Accounts that should receive a notice with these targets, category and priority."""
+    query = subscribers_query(target_paths, category, priority, rt.db.dialect)
+    if query is None:
+        return []
+    sql, args = query
+    rows = await rt.db.fetch('SELECT DISTINCT "account" FROM (' + sql + ") a", *args)
+    out = [
+        r["account"] if isinstance(r["account"], uuid.UUID) else uuid.UUID(str(r["account"])) for r in rows
+    ]
+    return sorted(out, key=_uuid_int)  # the order of UUIDs, without their slow __lt__
 
 
 def _uuid_int(value: uuid.UUID) -> int:

@@ -7,7 +7,9 @@ from datetime import timedelta
 
 from backend.citizen.feed.tables import ReadReceipt
 from backend.citizen.push import channel as push_channel
+from backend.citizen.push import deliveries
 from backend.citizen.push.tables import PushDelivery, PushRegistration
+from backend.core.notices.tables import Notice
 from tests.citizen.push.conftest import stats_of
 
 
@@ -74,6 +76,29 @@ async def test_dead_endpoints_are_pruned_and_not_targeted_again(world, push_serv
     stats = stats_of(await world.stats(second["id"]))
     assert (stats["targeted"], stats["sent"]) == (1, 1)
     assert push_service.counts()[alive.device.sub_id] == 2
+
+
+async def test_categories_filter_and_each_device_is_planned_once(world, push_service, client):
+    """Subscribers are resolved inside the database when rows are planned: category choices filter
+    a normal notice, an emergency reaches everyone, two followed areas still make one delivery."""
+    everything = await world.citizen()
+    picky = await world.citizen()
+    twice = await world.citizen()
+    for citizen, body in (
+        (picky, {"areas": ["38001"], "categories": ["elections"]}),
+        (twice, {"areas": ["38001", "38001-01"], "categories": ["health", "elections"]}),
+    ):
+        response = await client.put("/api/v1/citizen/subscriptions", json=body, headers=citizen.user.headers)
+        assert response.status_code == 200, response.text
+    health = await world.publish()
+    await world.drain()
+    assert push_service.counts() == {everything.device.sub_id: 1, twice.device.sub_id: 1}
+    assert stats_of(await world.stats(health["id"]))["targeted"] == 2
+
+    emergency = await world.publish(priority="emergency", category="disaster")
+    await world.drain()
+    assert push_service.counts() == {d.device.sub_id: 2 - (d is picky) for d in (everything, picky, twice)}
+    assert stats_of(await world.stats(emergency["id"]))["targeted"] == 3
 
 
 async def test_429_is_retried_after_retry_after(world, push_service, clock):
@@ -166,6 +191,29 @@ async def test_a_crash_mid_fanout_resumes_without_sending_twice(
     assert all(counts[c.device.sub_id] == 1 for c in citizens), counts
     stats = stats_of(await world.stats(notice["id"]))
     assert (stats["targeted"], stats["sent"], stats["pending"]) == (30, 30, 0)
+
+
+async def test_a_notice_withdrawn_mid_fanout_stops_after_the_page_in_flight(
+    world, push_service, clock, monkeypatch
+):
+    monkeypatch.setattr(push_channel, "PAGE", 3)
+    for _ in range(9):
+        await world.citizen()
+    notice = await world.publish()
+    real_record = deliveries.record
+
+    async def record_then_withdraw(*args, **kwargs):
+        await real_record(*args, **kwargs)
+        # Withdrawn by someone else while the first page was out; checked before the next page.
+        await Notice.update({Notice.status: "withdrawn"}).where(Notice.id == uuid.UUID(notice["id"]))
+
+    monkeypatch.setattr(deliveries, "record", record_then_withdraw)
+    await world.drain()
+    clock.advance(seconds=121)  # the page claimed ahead was handed back; the retry skips it
+    await world.drain()
+    assert sum(push_service.counts().values()) == 3
+    stats = stats_of(await world.stats(notice["id"]))
+    assert (stats["targeted"], stats["sent"], stats["skipped"], stats["pending"]) == (9, 3, 6, 0)
 
 
 async def test_withdrawal_reaches_the_devices_that_got_the_notice(world, push_service, client):
