@@ -32,7 +32,7 @@ _encoder = msgspec.json.Encoder()
 
 @dataclass
 class Page:
-    changes: list[ChangeOut]
+    changes: list[msgspec.Raw]  # encoded ChangeOut
     cursor: int
     tag: str
     more: bool
@@ -55,8 +55,10 @@ def area_filter(registry: Registry, actors: Sequence[Actor]) -> tuple[list[str],
     return kept, sorted(above)
 
 
-def encoded_size(change: ChangeOut) -> int:
-    return len(_encoder.encode(change)) + 1
+def encoded(change: ChangeOut) -> msgspec.Raw:
+    """The change as it goes on the wire, encoded once: its length bounds the page, and the answer
+    embeds these bytes as they are instead of encoding every change a second time."""
+    return msgspec.Raw(_encoder.encode(change))
 
 
 def change_out(table: SyncedTable, actor: Actor, row_id: str, row: Row | None) -> ChangeOut:
@@ -140,7 +142,7 @@ async def pull(
         if table is not None:
             loaded[table_name] = await load_rows(rt, table, list(marks), marks)
 
-    changes: list[ChangeOut] = []
+    changes: list[msgspec.Raw] = []
     used = 0
     new_cursor = window_end
     cut = False
@@ -148,8 +150,8 @@ async def pull(
         table = registry.get(table_name)
         if table is None or seen.own:
             continue
-        change = change_out(table, actor, row_id, loaded[table_name].get(row_id))
-        size = encoded_size(change)
+        change = encoded(change_out(table, actor, row_id, loaded[table_name].get(row_id)))
+        size = len(change) + 1
         if changes and used + size > max_bytes:
             # Stop before this row: the cursor covers every row whose last change came earlier.
             new_cursor = seen.last - 1

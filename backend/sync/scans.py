@@ -19,10 +19,12 @@ import json
 from collections import OrderedDict
 from dataclasses import asdict, dataclass
 
+import msgspec
+
 from backend.core.accounts.permissions import Actor
 from backend.lib.errors import BadRequest
 from backend.runtime import Runtime
-from backend.sync.pull import change_out, encoded_size, load_rows
+from backend.sync.pull import change_out, encoded, load_rows
 from backend.sync.registry import Registry
 from backend.sync.schemas import ChangeOut
 from backend.sync.state import change_tag, get_state, high_water
@@ -59,7 +61,7 @@ class ScanState:
 
 @dataclass
 class ScanPage:
-    changes: list[ChangeOut]
+    changes: list[msgspec.Raw]  # encoded ChangeOut
     state: ScanState
     done: bool
     bytes: int
@@ -97,7 +99,7 @@ async def page(
 ) -> ScanPage:
     """The next page of a scan. ``history``: ``"<epoch>:<tag at the mark>"`` if the caller read it."""
     tables = registry.names
-    changes: list[ChangeOut] = []
+    changes: list[msgspec.Raw] = []
     used = 0
     # The server's history at the mark (a restored or emptied database may reuse its numbers).
     if history is None:
@@ -132,10 +134,11 @@ async def page(
                     if row is None:
                         continue  # deleted since the ids were read; a pull will say so
                     change = change_out(table, actor, row_id, row)
-                size = encoded_size(change)
+                wire = encoded(change)
+                size = len(wire) + 1
                 if changes and used + size > max_bytes:
                     return ScanPage(changes=changes, state=state, done=False, bytes=used)
-                changes.append(change)
+                changes.append(wire)
                 used += size
                 state.after = row_id
         state.table += 1
