@@ -14,7 +14,9 @@ are driven over real HTTP from this process:
   affords), gzip both ways; the server's own time per request is read from its access log;
 - Kinto: ``kinto start`` (waitress) with the PostgreSQL storage and permission backends, records
   pushed through ``POST /v1/batch`` (``kinto.batch_max_requests`` raised to 500 so Kinto gets
-  its best batch size), pulled with ``GET …/records`` (all at once) and ``?_since=<timestamp>``.
+  its best batch size), pulled with ``GET …/records`` (all at once) and ``?_since=<timestamp>``;
+  its phone decodes the answer and writes it to the same local store as Kẻng's client does (the
+  time until the answer has arrived is reported too).
 
 Also reported: bytes on the wire per pulled record and per mutation, round trips per sync, and the
 first-login snapshot of a commune with 500 notices and 2,000 feedback items for 20 phones.
