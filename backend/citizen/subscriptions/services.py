@@ -109,7 +109,11 @@ def subscribers_query(
         ancestors = ancestor_paths(path)
         clauses.append('s."area_path" IN (' + ", ".join("{}" for _ in ancestors) + ")")
         args.extend(ancestors)
-    sql = 'SELECT s."account" FROM "subscription" s WHERE (' + " OR ".join(clauses) + ")"
+    # A deactivated account is told nothing, whatever it still follows.
+    sql = (
+        'SELECT s."account" FROM "subscription" s JOIN "account" a ON a."id" = s."account" AND a."active" '
+        "WHERE (" + " OR ".join(clauses) + ")"
+    )
     if priority != "emergency":  # the rule of ``wants``: no choice means everything
         if dialect == "sqlite":
             sql += (

@@ -9,6 +9,7 @@ from backend.citizen.feed.tables import ReadReceipt
 from backend.citizen.push import channel as push_channel
 from backend.citizen.push import deliveries
 from backend.citizen.push.tables import PushDelivery, PushRegistration
+from backend.core.accounts.tables import Account
 from backend.core.notices.tables import Notice
 from tests.citizen.push.conftest import stats_of
 
@@ -99,6 +100,16 @@ async def test_categories_filter_and_each_device_is_planned_once(world, push_ser
     await world.drain()
     assert push_service.counts() == {d.device.sub_id: 2 - (d is picky) for d in (everything, picky, twice)}
     assert stats_of(await world.stats(emergency["id"]))["targeted"] == 3
+
+
+async def test_a_deactivated_account_is_not_pushed_to(world, push_service):
+    kept = await world.citizen()
+    closed = await world.citizen()
+    await Account.update({Account.active: False}).where(Account.id == closed.user.id)
+    notice = await world.publish(priority="emergency", category="disaster")
+    await world.drain()
+    assert push_service.counts() == {kept.device.sub_id: 1}
+    assert stats_of(await world.stats(notice["id"]))["targeted"] == 1
 
 
 async def test_429_is_retried_after_retry_after(world, push_service, clock):
