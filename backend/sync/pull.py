@@ -16,6 +16,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from typing import NamedTuple
 
 import msgspec
 
@@ -122,8 +123,8 @@ async def pull(
 
     # Per row: its changes in the window, whether all of them are this phone's own, its version.
     rows_seen: dict[tuple[str, str], _Seen] = {}
+    by_seq = {e.seq: e for e in entries}  # a tag is worked out only for the entry the cursor names
     for e in entries:
-        known[e.seq] = tag_of(e.seq, e.table, e.row_id, e.op)
         seen = rows_seen.get((e.table, e.row_id))
         if seen is None:
             rows_seen[(e.table, e.row_id)] = _Seen(last=e.seq, own=e.own, version=e.version)
@@ -164,7 +165,8 @@ async def pull(
         # unknown table) or belongs to a row already sent; the cursor may safely stand there.
         new_cursor = max(new_cursor, cursor)
     more = cut or not complete or window_end < top
-    tag = await _tag(rt, new_cursor, known)
+    at = by_seq.get(new_cursor)
+    tag = tag_of(at.seq, at.table, at.row_id, at.op) if at is not None else await _tag(rt, new_cursor, known)
     return Page(changes=changes, cursor=new_cursor, tag=tag, more=more, bytes=used)
 
 
@@ -175,8 +177,7 @@ class _Seen:
     version: int  # the row's last change of all, read with the window (with its others' changes)
 
 
-@dataclass(frozen=True)
-class Entry:
+class Entry(NamedTuple):
     seq: int
     table: str
     row_id: str

@@ -27,9 +27,12 @@ PathOf = Callable[[Context, dict[str, Any]], Awaitable[str]]
 Validate = Callable[[Context, Row | None, dict[str, Any]], Awaitable[None]]
 
 
+_TIMES = (datetime, date)
+
+
 def wire_value(value: Any) -> Any:
     """Table values as JSON: times in ISO 8601, UUIDs as text, JSON columns decoded."""
-    if isinstance(value, datetime | date):
+    if isinstance(value, _TIMES):
         return value.isoformat()
     if isinstance(value, uuid.UUID):
         return str(value)
