@@ -91,10 +91,10 @@ async def plan_published(rt: Runtime, notice: dict[str, Any]) -> None:
             SmsSubscription.notices,
             SmsSubscription.encoding,
             SmsSubscription.account.language.as_alias("language"),
-            SmsSubscription.account.active.as_alias("active"),
         ).where(SmsSubscription.account.is_in(part))
         for sub in opted:
-            if not sub["active"] or not (emergency or sub["notices"] == "all"):
+            # ``subscribers`` gives active accounts only.
+            if not (emergency or sub["notices"] == "all"):
                 continue
             rows.append(
                 SmsDelivery(
