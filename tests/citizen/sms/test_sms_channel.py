@@ -165,6 +165,15 @@ async def test_normal_notices_only_to_those_who_asked_for_every_notice(world, ga
     assert (stats["targeted"], stats["sent"], stats["segments"], stats["cost"]) == (1, 1, 1, PRICE)
 
 
+async def test_a_deactivated_account_gets_no_sms(world, gateway):
+    await world.citizen("38001", "0912000021", notices="all")
+    closed = await world.citizen("38001", "0912000022", notices="all")
+    await Account.update({Account.active: False}).where(Account.id == closed.id)
+    await world.publish(texts={"vi": {"title": "Họp dân", "body": "Họp dân tối nay 19h."}})
+    await world.drain()
+    assert [m.to for m in gateway.received] == ["0912000021"]
+
+
 async def test_retry_after_is_honoured_and_nothing_is_sent_twice(world, gateway, clock, app_rt):
     await world.citizen("38001", "0912000021")
     await world.citizen("38001", "0912000022")
