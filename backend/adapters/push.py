@@ -36,6 +36,7 @@ Outcome = Literal["sent", "gone", "retry", "failed", "skipped"]  # skipped: neve
 FCM_BATCH = 500
 VAPID_LIFETIME = 12 * 3600  # RFC 8292 allows up to 24 h; re-signed an hour before it runs out
 VAPID_MARGIN = 3600
+ENCRYPT_AHEAD = 128  # messages of a fan-out batch encrypted in one run (see send_batch)
 
 
 @dataclass(frozen=True)
@@ -267,14 +268,37 @@ class PyWebPushSender:
         heads: dict[str, bytes] = {}
         targets, payloads, results = batch.targets, batch.payloads, batch.results
 
+        count = len(targets)
+        bodies: list[bytes | Exception | None] = [None] * count
+
+        def encrypt_ahead(start: int) -> None:
+            # The next run of messages is encrypted back to back, before their requests go out:
+            # one encryption after another keeps the crypto code and data in the CPU caches, where
+            # one between every request's HTTP and event-loop work finds them evicted (measured:
+            # ~15 µs less CPU a message for the fan-out, out of ~60 of its own). An error is kept
+            # as that message's answer; the others of the run are unaffected.
+            for j in range(start, min(count, start + ENCRYPT_AHEAD)):
+                try:
+                    bodies[j] = encrypt(targets[j], payloads[j])
+                except (ValueError, KeyError) as exc:
+                    bodies[j] = _BadSubscription(f"bad subscription: {exc}")
+                except Exception as exc:
+                    bodies[j] = exc
+
         def request(i: int) -> tuple[Origin, str, bytes, bytes]:
             batch.started = i + 1
-            target = targets[i]
             try:
-                origin, path = split_url(target.endpoint)
-                body = encrypt(target, payloads[i])
-            except (HttpError, ValueError, KeyError) as exc:
+                origin, path = split_url(targets[i].endpoint)
+            except HttpError as exc:
                 raise _BadSubscription(f"bad subscription: {exc}") from exc
+            body = bodies[i]
+            if body is None:
+                encrypt_ahead(i)
+                body = bodies[i]
+            bodies[i] = None
+            if isinstance(body, Exception):
+                raise body
+            assert body is not None
             head = heads.get(origin.url)
             if head is None:
                 vapid = self.signer.header(origin.url)

@@ -5,6 +5,15 @@ from __future__ import annotations
 import uuid
 from datetime import timedelta
 
+from backend.adapters.push import (
+    ENCRYPT_AHEAD,
+    PushOptions,
+    PyWebPushSender,
+    VapidKeys,
+    VapidSigner,
+    WebPushBatch,
+    WebPushTarget,
+)
 from backend.citizen.feed.tables import ReadReceipt
 from backend.citizen.push import channel as push_channel
 from backend.citizen.push import deliveries
@@ -12,6 +21,7 @@ from backend.citizen.push.tables import PushDelivery, PushRegistration
 from backend.core.accounts.tables import Account
 from backend.core.notices.tables import Notice
 from tests.citizen.push.conftest import stats_of
+from tests.citizen.push.pushservice import LoopbackPushService
 
 
 async def test_every_subscribed_device_gets_the_notice_encrypted_and_signed(world, push_service, app_rt):
@@ -302,3 +312,33 @@ async def test_fcm_devices_are_skipped_when_fcm_is_not_configured(world, push_se
     assert (stats["targeted"], stats["sent"], stats["skipped"]) == (1, 0, 1)
     [row] = await world.push_outbox(notice["id"])
     assert row["status"] == "done"
+
+
+async def test_a_batch_longer_than_an_encryption_run_pairs_each_body_with_its_device(tmp_path):
+    """The fan-out encrypts runs of messages ahead of their requests: every message must still
+    go to its own device (each one decrypts with its own key), and a bad subscription fails alone
+    without costing the messages encrypted in the same run."""
+    keys = VapidKeys.load_or_create(tmp_path)
+    service = LoopbackPushService(keys.public_key)
+    sender = PyWebPushSender(VapidSigner(keys, "mailto:ops@example.org"), per_origin=8, timeout=10)
+    try:
+        devices = [service.device() for _ in range(ENCRYPT_AHEAD * 2 + 7)]
+        targets = []
+        for i, device in enumerate(devices):
+            sub = device.subscription()
+            p256dh = "not-a-key" if i in (3, ENCRYPT_AHEAD, ENCRYPT_AHEAD * 2 + 6) else sub["keys"]["p256dh"]
+            targets.append(WebPushTarget(sub["endpoint"], p256dh, sub["keys"]["auth"]))
+        payloads = [b'{"n": %d}' % i for i in range(len(devices))]
+        batch = WebPushBatch(targets, payloads)
+        await sender.send_batch(batch, PushOptions(ttl=60, urgency="high", topic="t"), 8)
+    finally:
+        await sender.aclose()
+        service.stop()
+    bad = {3, ENCRYPT_AHEAD, ENCRYPT_AHEAD * 2 + 6}
+    assert batch.started == len(devices)
+    outcomes = [r.outcome if r is not None else None for r in batch.results]
+    assert [i for i, o in enumerate(outcomes) if o == "failed"] == sorted(bad)
+    assert all(outcomes[i] == "sent" for i in range(len(devices)) if i not in bad)
+    assert service.rejected == []
+    got = {r.sub_id: r.message["n"] for r in service.received}
+    assert got == {d.sub_id: i for i, d in enumerate(devices) if i not in bad}
