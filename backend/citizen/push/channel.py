@@ -47,6 +47,7 @@ MAX_PAYLOAD = 3000  # bytes of JSON before encryption; RFC 8291 leaves 3,993 and
 MAX_TTL = 28 * 24 * 3600  # the longest any push service keeps a message
 WITHDRAW_TTL = 24 * 3600
 URGENCY = {"emergency": "high"}
+REMOVED = SendResult("skipped", error="registration removed")  # immutable: one serves every row
 
 
 def ttl_for(notice: dict[str, Any], event: str, now: datetime) -> int | None:
@@ -243,11 +244,15 @@ class FanOut:
     async def _page(self, rows: list[Row], options: PushOptions) -> None:
         results: dict[int, SendResult] = {}
         started: set[int] = set()
-        inactive = [r for r in rows if not r.active]
-        for r in inactive:
-            results[r.id] = SendResult("skipped", error="registration removed")
-        web = [r for r in rows if r.active and r.channel == "webpush"]
-        fcm = [r for r in rows if r.active and r.channel == "fcm"]
+        web: list[Row] = []
+        fcm: list[Row] = []
+        for r in rows:
+            if not r.active:
+                results[r.id] = REMOVED
+            elif r.channel == "webpush":
+                web.append(r)
+            elif r.channel == "fcm":
+                fcm.append(r)
         try:
             await asyncio.gather(
                 self._send_web(web, options, results, started), self._send_fcm(fcm, options, results)

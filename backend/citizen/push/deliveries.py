@@ -13,6 +13,7 @@ conversion); on PostgreSQL each is one statement (a data-modifying CTE, arrays f
 
 from __future__ import annotations
 
+import functools
 import sqlite3
 import uuid
 from collections.abc import Iterable, Sequence
@@ -31,14 +32,20 @@ STATUS_FOR = {"sent": "sent", "gone": "pruned", "retry": "retry", "failed": "fai
 
 
 class Row(NamedTuple):
+    """A claimed delivery with what sending it needs (its registration is found again by the
+    delivery's id when the push service says the device is gone)."""
+
     id: int
-    registration: str
     channel: str
     endpoint: str
     p256dh: str
     auth: str
     language: str
-    active: bool
+    active: bool  # the registration is not pruned (0/1 from SQLite)
+
+
+# A page's rows are made from the driver's tuples in C, without a Python call per row.
+_as_row = functools.partial(tuple.__new__, Row)
 
 
 def chunks(items: Sequence[Any], size: int = CHUNK) -> Iterable[Sequence[Any]]:
@@ -143,7 +150,7 @@ async def claim(
         '"taken" AS (UPDATE "push_delivery" d SET "status" = \'sending\', "claimed_at" = {}, '
         '"attempts" = d."attempts" + 1 FROM "page" WHERE d."id" = "page"."id" '
         'RETURNING d."id", d."registration", d."channel") '
-        'SELECT t."id", t."registration", t."channel", r."endpoint", r."p256dh", r."auth", r."language", '
+        'SELECT t."id", t."channel", r."endpoint", r."p256dh", r."auth", r."language", '
         'r."pruned_at" FROM "taken" t JOIN "push_registration" r ON r."id" = t."registration" ORDER BY t."id"',
         notice_id,
         event,
@@ -157,7 +164,6 @@ async def claim(
     rows = [
         Row(
             int(c["id"]),
-            str(c["registration"]),
             c["channel"],
             c["endpoint"],
             c["p256dh"],
@@ -181,7 +187,7 @@ def _claim_sqlite(
 ) -> tuple[list[Row], int]:
     # Inside BEGIN IMMEDIATE nobody else writes: the rows read are exactly the rows updated.
     found = c.execute(
-        'SELECT d."id", d."registration", d."channel", r."endpoint", r."p256dh", r."auth", r."language", '
+        'SELECT d."id", d."channel", r."endpoint", r."p256dh", r."auth", r."language", '
         'r."pruned_at" IS NULL FROM "push_delivery" d JOIN "push_registration" r ON r."id" = d."registration" '
         'WHERE d."notice" = ? AND d."event" = ? AND d."id" > ? '
         "AND (d.\"status\" IN ('pending', 'retry') OR (d.\"status\" = 'sending' AND d.\"claimed_at\" < ?)) "
@@ -197,7 +203,7 @@ def _claim_sqlite(
         "AND (\"status\" IN ('pending', 'retry') OR (\"status\" = 'sending' AND \"claimed_at\" < ?))",
         (now, notice_id, event, after_id, last, stale),
     )
-    return [Row(f[0], f[1], f[2], f[3], f[4], f[5], f[6], bool(f[7])) for f in found], last
+    return list(map(_as_row, found)), last
 
 
 async def record(
@@ -211,7 +217,7 @@ async def record(
     """Write each outcome; rows never started go back to pending, in-flight ones stay claimed."""
     now = rt.clock.now()
     groups: dict[tuple[str, int | None, str], list[int]] = {}
-    gone: dict[str, str] = {}
+    gone: dict[int, str] = {}
     unstarted: list[int] = []
     for row in rows:
         result = results.get(row.id)
@@ -225,12 +231,12 @@ async def record(
             status, error = "failed", f"gave up after repeated retries: {error}"
         groups.setdefault((status, result.status, error[:255]), []).append(row.id)
         if status == "pruned":
-            gone[row.registration] = f"gone: HTTP {result.status}" if result.status else "gone"
+            gone[row.id] = f"gone: HTTP {result.status}" if result.status else "gone"
     updates = [
         (status, http_status, error, now if status != "retry" else None, ids)
         for (status, http_status, error), ids in groups.items()
     ]
-    pruned = [(now, reason, uuid.UUID(reg)) for reg, reason in gone.items()]
+    pruned = [(now, reason, delivery_id) for delivery_id, reason in gone.items()]
     await _write(rt, updates, unstarted, pruned)
 
 
@@ -244,13 +250,14 @@ async def _write(
     rt: Runtime,
     updates: list[tuple[str, int | None, str, datetime | None, list[int]]],
     unstarted: list[int],
-    pruned: list[tuple[datetime, str, uuid.UUID]],
+    pruned: list[tuple[datetime, str, int]],
 ) -> None:
     """Outcomes (status, http status, error, done at, ids) in one transaction; only rows still
-    ``sending`` change, so a row another fan-out took over after a lease ran out is left alone."""
+    ``sending`` change, so a row another fan-out took over after a lease ran out is left alone.
+    ``pruned`` is (at, reason, delivery id): the registration that delivery was for is pruned."""
     prune_sql = (
         'UPDATE "push_registration" SET "pruned_at" = {}, "pruned_reason" = {} '
-        'WHERE "id" = {} AND "pruned_at" IS NULL'
+        'WHERE "id" = (SELECT "registration" FROM "push_delivery" WHERE "id" = {}) AND "pruned_at" IS NULL'
     )
     if rt.db.dialect == "sqlite":
 
