@@ -220,7 +220,7 @@ async def load_encoded(rt: Runtime, ids: Sequence[str]) -> dict[str, Row]:
             f'SELECT {row_id} AS "id", n."status", n."owner_path", '
             f'(SELECT {agg}(t."area_path") FROM "notice_target" t WHERE t."notice" = n."id") AS "_paths", '
             f'{_version_sql(rt)} AS "_v", w."version" AS "_wv", w."body" AS "_wb" FROM "notice" n '
-            f'LEFT JOIN "sync_wire" w ON w."key" = {wire.key_sql(TABLE, row_id)} WHERE n."id" {match}',
+            f'{wire.join_sql(rt.db.dialect, TABLE, row_id)} WHERE n."id" {match}',
             *args,
         )
         for r in records:
