@@ -56,6 +56,7 @@ from backend.sync.tables import (
     SyncOrigin,
     SyncScope,
     SyncState,
+    SyncWire,
 )
 from backend.training.tables import (
     TrainingCompletion,
@@ -119,6 +120,7 @@ ALL_TABLES: list[type[Table]] = [
     SyncConflict,
     SyncScope,
     SyncBlob,
+    SyncWire,
     SmsSubscription,
     SmsDelivery,
     UpstreamNotice,

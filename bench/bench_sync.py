@@ -6,6 +6,10 @@ Workload (issue 5):
 2. **full pull**: a fresh phone pulls them all;
 3. **incremental pull**: after 100 of them changed, a phone pulls those 100 changes.
 
+Kẻng keeps a row's fields encoded from the push that wrote it (``sync_wire``), so step 2 sends
+kept text; a second full pull after emptying ``sync_wire`` is reported beside it ("cold": every
+row loaded and encoded, as for rows written through the web API that no phone has pulled yet).
+
 Both servers run as their own processes on the same PostgreSQL server, each on a fresh database, and
 are driven over real HTTP from this process:
 
@@ -274,6 +278,20 @@ async def keng_bench(pg: str, args: argparse.Namespace, work: Path) -> list[Numb
             assert len(reader.rows("notice")) == args.records
             n.pull_bytes, n.pull_requests = report.bytes_down, report.requests
             n.extra["pull_server_ms"] = sum(times.since_mark())
+
+            # 2b. the same full pull with no row kept encoded (rows written by the web API and not
+            # yet sent to any phone): every row is loaded and encoded, and kept afterwards.
+            conn = await asyncpg.connect(url)
+            try:
+                await conn.execute('DELETE FROM "sync_wire"')
+            finally:
+                await conn.close()
+            cold = keng_phone(base, work / "cold.db", tokens["38001"][1])
+            times.mark()
+            started = perf_counter()
+            await cold.sync()
+            n.extra["pull_cold_records_s"] = round(args.records / (perf_counter() - started))
+            n.extra["pull_cold_server_ms"] = sum(times.since_mark())
 
             # 3. 100 changes, pulled
             for row_id in ids[:100]:

@@ -162,13 +162,16 @@ class Database:
     async def execute(self, sql: str, *args: Any) -> None:
         await self.engine.run_querystring(QueryString(sql, *args))
 
-    async def insert_many(self, table: str, columns: Sequence[str], rows: Sequence[Sequence[Any]]) -> None:
+    async def insert_many(
+        self, table: str, columns: Sequence[str], rows: Sequence[Sequence[Any]], on_conflict: str = ""
+    ) -> None:
         """Insert many rows in the current transaction: one statement taking each column as an
         array on PostgreSQL, one prepared statement run per row (``executemany``) on SQLite. For
         bulk paths — a phone back online with days of records — where building
         an ORM object per row and one statement with thousands of parameters costs more than the
         database's own work. Values go to the driver as they are (UUIDs, aware datetimes, numbers,
-        text); JSON columns take their JSON text."""
+        text); JSON columns take their JSON text. ``on_conflict``: an ``ON CONFLICT …`` clause (the
+        syntax both databases share), for upserts."""
         if not rows:
             return
         transaction = self.engine.current_transaction.get()
@@ -181,11 +184,11 @@ class Database:
             # of unnest; the executor starts once instead of once per row (executemany).
             types = await self._column_types(connection, table)
             arrays = ", ".join(f"${i}::{types[c]}[]" for i, c in enumerate(columns, 1))
-            sql = f'INSERT INTO "{table}" ({names}) SELECT * FROM unnest({arrays})'
+            sql = f'INSERT INTO "{table}" ({names}) SELECT * FROM unnest({arrays}) {on_conflict}'
             await connection.execute(sql, *([r[i] for r in rows] for i in range(len(columns))))
             return
         marks = ", ".join("?" for _ in columns)
-        sql = f'INSERT INTO "{table}" ({names}) VALUES ({marks})'
+        sql = f'INSERT INTO "{table}" ({names}) VALUES ({marks}) {on_conflict}'
         await connection.executemany(sql, [tuple(r) for r in rows])
 
     async def _column_types(self, connection: Any, table: str) -> dict[str, str]:

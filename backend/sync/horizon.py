@@ -3,7 +3,8 @@
 A deleted row's change-log entries (its tombstone and the history before it) are dropped once the
 delete is older than the horizon, and the *floor* rises to the highest sequence dropped. A phone
 whose cursor lies below the floor might have missed a delete, so it is told to reset: it replaces
-its rows with a fresh snapshot and keeps its unsent mutations. Ledger rows past the horizon go too
+its rows with a fresh snapshot and keeps its unsent mutations. The row's kept encoding goes with
+its tombstone. Ledger rows past the horizon go too
 (a device's ``last_seq`` still recognises any retry)."""
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 
 from backend.runtime import Runtime
+from backend.sync import wire
 from backend.sync.state import get_state
 
 
@@ -51,6 +53,9 @@ async def prune(rt: Runtime, batch: int = 500) -> Pruned:
                     await rt.db.execute(f'DELETE FROM "change_area" WHERE "seq" IN ({marks})', *chunk)
                     await rt.db.execute(f'DELETE FROM "change_log" WHERE "seq" IN ({marks})', *chunk)
                     await rt.db.execute(f'DELETE FROM "sync_origin" WHERE "seq" IN ({marks})', *chunk)
+                await rt.db.execute(
+                    'DELETE FROM "sync_wire" WHERE "key" = {}', wire.key(g["table_name"], g["row_id"])
+                )
                 changes += len(seqs)
                 floor = max(floor, int(g["seq"]))
             rows += len(gone)

@@ -65,6 +65,8 @@ def encoded(change: ChangeOut) -> msgspec.Raw:
 def change_out(table: SyncedTable, actor: Actor, row_id: str, row: Row | None) -> ChangeOut:
     if row is None or not table.is_visible(actor, row):
         return ChangeOut(t=table.name, id=row_id, rm=True)
+    if row.encoded is not None:
+        return ChangeOut(t=table.name, id=row_id, v=row.version, f=msgspec.Raw(row.encoded))  # type: ignore[arg-type]
     return ChangeOut(
         t=table.name, id=row_id, v=row.version, f={k: v for k, v in row.data.items() if v is not None}
     )
@@ -86,6 +88,22 @@ async def load_rows(
     return rows
 
 
+async def page_rows(
+    rt: Runtime,
+    table: SyncedTable,
+    ids: Sequence[str],
+    fresh: list[tuple[str, Row]],
+    marks: Mapping[str, int] | None = None,
+) -> dict[str, Row]:
+    """Rows for a page: encoded where the table keeps encodings (``fresh`` collects the rows
+    encoded now, for the caller to keep once the page is read), else loaded as for anything else."""
+    if table.load_encoded is None:
+        return await load_rows(rt, table, ids, marks)
+    rows = await table.load_encoded(rt, ids)
+    fresh.extend((table.name, row) for row in rows.values() if row.fresh)
+    return rows
+
+
 async def pull(
     rt: Runtime,
     registry: Registry,
@@ -97,9 +115,11 @@ async def pull(
     wide_until: int = 0,
     top: int | None = None,
     tags: Mapping[int, str] | None = None,
+    fresh: list[tuple[str, Row]] | None = None,
 ) -> Page:
     """One page after ``cursor``. ``top``: the high-water mark if the caller read it already (in
-    this request, before anything was written); ``tags``: tags of changes the caller knows."""
+    this request, before anything was written); ``tags``: tags of changes the caller knows;
+    ``fresh``: collects the rows encoded afresh (:func:`page_rows`)."""
     if top is None:
         top = await high_water(rt)
     known = dict(tags or {})
@@ -141,7 +161,9 @@ async def pull(
     for table_name, marks in wanted.items():
         table = registry.get(table_name)
         if table is not None:
-            loaded[table_name] = await load_rows(rt, table, list(marks), marks)
+            loaded[table_name] = await page_rows(
+                rt, table, list(marks), [] if fresh is None else fresh, marks
+            )
 
     changes: list[msgspec.Raw] = []
     used = 0

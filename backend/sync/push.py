@@ -25,7 +25,7 @@ from backend.core.changes.services import capture
 from backend.lib.errors import Conflict, DomainError, Forbidden, NotFound, Unavailable, ValidationFailed
 from backend.lib.i18n import translate
 from backend.runtime import Runtime
-from backend.sync import conflicts
+from backend.sync import conflicts, wire
 from backend.sync.pull import load_rows as pull_rows
 from backend.sync.registry import Context, Registry, Row, SyncedTable
 from backend.sync.rules import UNKNOWN, merge
@@ -36,6 +36,7 @@ from backend.sync.tables import SyncMutation
 _savepoints = itertools.count(1)
 RETRIES = 3
 BATCH = 500
+FINAL = "final_row"  # ctx.cache: the mutated row as its writes left it
 LEDGER = ("key", "device_id", "seq", "account", "table_name", "row_id", "op", "status", "answer", "at")
 
 
@@ -160,6 +161,7 @@ class Pusher:
         self.language = language
         self.ledger: list[tuple[Any, ...]] = []  # sync_mutation rows, see LEDGER
         self.origins: list[tuple[int, str]] = []  # sync_origin rows
+        self.written: list[tuple[str, Row]] = []  # rows as written, to keep encoded (sync.wire)
 
     async def run(self, mutations: Sequence[Mutation], protocol: int) -> PushResult:
         last = await lock_device(self.rt, self.actor, self.device_id, protocol)
@@ -188,6 +190,7 @@ class Pusher:
             last = todo[-1].seq
         await self.rt.db.insert_many("sync_mutation", LEDGER, self.ledger)
         await self.rt.db.insert_many("sync_origin", ("seq", "device_id"), self.origins)
+        await wire.remember(self.rt, self.written)
         await self.rt.db.execute(
             'UPDATE "sync_device" SET "last_seq" = {}, "protocol" = {}, "last_sync_at" = {} WHERE "id" = {}',
             last,
@@ -224,6 +227,7 @@ class Pusher:
         ctx = Context(rt=self.rt, actor=self.actor, device_id=self.device_id, seq=m.seq)
         table = self.registry.get(m.table)
         for attempt in range(RETRIES):
+            ctx.cache.pop(FINAL, None)
             try:
                 async with savepoint(self.rt):
                     with capture() as produced:
@@ -245,6 +249,7 @@ class Pusher:
                 self._own(mine)
             if mine:
                 ack = msgspec.structs.replace(ack, v=max(mine))
+            self._keep(table, ctx.cache.pop(FINAL, None))
             self._record(m, ack, "applied")
             return ack
         raise AssertionError("unreachable")
@@ -313,6 +318,7 @@ class Pusher:
                     answers[m.seq] = self._reject(m, error)
                     continue
                 final = finals[m.id]
+                self._keep(table, final)
                 fix = {k: v for k, v in final.data.items() if k not in values or values[k] != v}
                 ack = AckOut(
                     s=m.seq, st="ok", t=m.table, id=m.id, v=last_change.get(m.id, final.version), fix=fix
@@ -320,6 +326,13 @@ class Pusher:
                 self._record(m, ack, "applied")
                 answers[m.seq] = ack
         return [answers[m.seq] for m in run]
+
+    def _keep(self, table: SyncedTable | None, row: Row | None) -> None:
+        """A row as this push left it (loaded after its writes, with its version), for a table that
+        keeps rows encoded: the phones that pull it next take the encoding as it is. Only rows of
+        mutations that stood (their savepoint released) are kept."""
+        if table is not None and table.load_encoded is not None and row is not None:
+            self.written.append((table.name, row))
 
     def _own(self, seqs: list[int]) -> None:
         """Changes of the mutated row itself: the phone has them from the answer, so a pull does not
@@ -401,7 +414,7 @@ class Pusher:
         if current is not None or await self._tombstoned(table.name, m.id):
             raise Conflict("duplicate_id", details={"table": table.name, "id": m.id})
         await table.create(ctx, m.id, values)
-        final = await self._load(table, m.id)
+        final = ctx.cache[FINAL] = await self._load(table, m.id)
         if final is None or not table.is_visible(self.actor, final):
             raise out_of_scope()
         fix = {k: v for k, v in final.data.items() if k not in values or values[k] != v}
@@ -437,6 +450,8 @@ class Pusher:
                 await conflicts.record(ctx, table.name, current, name, table.fields[name].rule, record)
             )
         final = await self._load(table, m.id) if to_write else current
+        if to_write:
+            ctx.cache[FINAL] = final
         if final is None:
             raise row_deleted()
         if to_write and not table.is_visible(self.actor, final):

@@ -63,13 +63,19 @@ class Field:
 
 @dataclass
 class Row:
-    """One synced row: its wire fields, the area paths it belongs to, and its version."""
+    """One synced row: its wire fields, the area paths it belongs to, and its version.
+
+    A row loaded for a page (``load_encoded``) may come with ``encoded`` — its fields as JSON text,
+    as the phones get them — and then ``data`` may be empty; ``fresh`` says the encoding was made
+    now and is worth keeping (see :mod:`backend.sync.wire`)."""
 
     id: str
     data: dict[str, Any]
     paths: tuple[str, ...]
     version: int = 0
     raw: Any = None  # the domain's own view of the row (a table row, say), for its write hooks
+    encoded: str | None = None
+    fresh: bool = False
 
 
 @dataclass
@@ -119,6 +125,9 @@ class SyncedTable:
     ``ids_in_scope`` lists exactly the ids ``visible`` accepts, for snapshots and integrity checks.
     ``load_versioned``, when given, is ``load`` that also sets each row's version (the sequence of its
     last change) in the same statement: a snapshot then costs one query per chunk, not two.
+    ``load_encoded``, when given, loads rows for pages only (never for writes): each with its
+    version and ``encoded`` set, taking kept encodings (:mod:`backend.sync.wire`) where they are
+    current — ``data`` is then empty and ``raw`` holds only what ``visible`` needs.
     Without ``create``/``update``/``delete`` the table is read-only on phones. Write hooks raise
     :class:`~backend.lib.errors.DomainError` for a mutation that can never succeed; the engine
     rolls back what the hook wrote and answers the phone "rejected" with that error."""
@@ -127,6 +136,7 @@ class SyncedTable:
     load: Load
     ids_in_scope: IdsInScope
     load_versioned: Load | None = None
+    load_encoded: Load | None = None
     permission: Permission | None = None
     ancestors: bool = False
     visible: Visible | None = None

@@ -24,8 +24,8 @@ import msgspec
 from backend.core.accounts.permissions import Actor
 from backend.lib.errors import BadRequest
 from backend.runtime import Runtime
-from backend.sync.pull import change_out, encoded, load_rows
-from backend.sync.registry import Registry
+from backend.sync.pull import change_out, encoded, page_rows
+from backend.sync.registry import Registry, Row
 from backend.sync.schemas import ChangeOut
 from backend.sync.state import change_tag, get_state, high_water
 
@@ -96,8 +96,11 @@ async def page(
     max_bytes: int,
     old: Actor | None = None,
     history: str | None = None,
+    fresh: list[tuple[str, Row]] | None = None,
 ) -> ScanPage:
-    """The next page of a scan. ``history``: ``"<epoch>:<tag at the mark>"`` if the caller read it."""
+    """The next page of a scan. ``history``: ``"<epoch>:<tag at the mark>"`` if the caller read it;
+    ``fresh``: collects the rows encoded afresh (:func:`~backend.sync.pull.page_rows`)."""
+    fresh = [] if fresh is None else fresh
     tables = registry.names
     changes: list[msgspec.Raw] = []
     used = 0
@@ -125,7 +128,7 @@ async def page(
             fits = LOAD_CHUNK if not changes else -(-(max_bytes - used) * len(changes) // used) + 1
             chunk = listed[at : at + max(LOAD_MIN, min(fits, LOAD_MAX))]
             at += len(chunk)
-            rows = await load_rows(rt, table, [i for i, removed in chunk if not removed])
+            rows = await page_rows(rt, table, [i for i, removed in chunk if not removed], fresh)
             for row_id, removed in chunk:
                 if removed:
                     change = ChangeOut(t=table.name, id=row_id, rm=True)

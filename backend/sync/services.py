@@ -22,9 +22,9 @@ import msgspec
 from backend.core.accounts.permissions import Actor
 from backend.lib.errors import BadRequest, DomainError, Forbidden, RateLimited, Unavailable
 from backend.runtime import Runtime
-from backend.sync import integrity, pull, scans
+from backend.sync import integrity, pull, scans, wire
 from backend.sync.push import DeviceTaken, Mutation, Pusher
-from backend.sync.registry import Registry
+from backend.sync.registry import Registry, Row
 from backend.sync.schemas import (
     PROTOCOLS,
     MutationIn,
@@ -213,10 +213,15 @@ async def round_trip(rt: Runtime, registry: Registry, actor: Actor, req: SyncIn,
             acks, seq, gap = result.acks, result.device_seq, result.gap
         # What was read before the push holds for the page only if nothing was pushed.
         known = None if mutations else facts
+        fresh: list[tuple[str, Row]] = []
         async with rt.db.reading():
-            out = await _page(rt, registry, actor, req, max_bytes, token, known)
+            out = await _page(rt, registry, actor, req, max_bytes, token, known, fresh)
             if req.digest and not out.more and out.scan is None and out.reset is None:
                 out.digest = await integrity.digests(rt, registry, actor)
+        if fresh:
+            # Rows the page had to encode are kept for the next phone, after the page was read.
+            async with rt.db.transaction():
+                await wire.remember(rt, fresh)
         out.protocol = req.protocol
         out.epoch = facts.state.epoch
         out.device_seq = seq
@@ -237,19 +242,20 @@ async def _page(
     max_bytes: int,
     token: str,
     known: Snapshot | None,
+    fresh: list[tuple[str, Row]],
 ) -> SyncOut:
     if req.scan is not None:
         state = scans.ScanState.decode(req.scan)
         if state.new != token:
             return _empty(req, cursor=0, reset=ResetOut(reason="scope"))
-        return await _scan(rt, registry, actor, req, state, max_bytes, known)
+        return await _scan(rt, registry, actor, req, state, max_bytes, known, fresh)
     mark = known.top if known is not None else None
     if req.scope is None:
         state = await scans.start(rt, "snapshot", token, mark=mark)
-        return await _scan(rt, registry, actor, req, state, max_bytes, known)
+        return await _scan(rt, registry, actor, req, state, max_bytes, known, fresh)
     if req.scope != token:
         state = await scans.start(rt, "delta", token, req.scope, mark=mark)
-        return await _scan(rt, registry, actor, req, state, max_bytes, known)
+        return await _scan(rt, registry, actor, req, state, max_bytes, known, fresh)
     wide_actor, wide_until = None, 0
     if req.wide:
         old, _, until = req.wide.partition(":")
@@ -259,7 +265,7 @@ async def _page(
     if known is not None:
         top, tags = known.top, known.tags()
     page = await pull.pull(
-        rt, registry, actor, req.device, req.cursor, max_bytes, wide_actor, wide_until, top, tags
+        rt, registry, actor, req.device, req.cursor, max_bytes, wide_actor, wide_until, top, tags, fresh
     )
     wide = req.wide if (req.wide and page.cursor < wide_until) else None
     return _empty(
@@ -275,10 +281,11 @@ async def _scan(
     state: scans.ScanState,
     max_bytes: int,
     known: Snapshot | None,
+    fresh: list[tuple[str, Row]],
 ) -> SyncOut:
     old = await actor_for_token(rt, actor.account_id, state.old) if state.old else None
     history = known.history(state.mark) if known is not None else None
-    page = await scans.page(rt, registry, actor, state, max_bytes, old, history)
+    page = await scans.page(rt, registry, actor, state, max_bytes, old, history, fresh)
     scan = ScanOut(kind=state.kind, token=page.state.encode(), done=page.done)  # type: ignore[arg-type]
     if not page.done:
         return _empty(req, cursor=req.cursor, tag=req.tag, more=True, changes=page.changes, scan=scan)

@@ -9,9 +9,11 @@
   own writes back to it.
 - ``sync_conflict``: same-field conflicts, with every value involved, until an official resolves them.
 - ``sync_scope``: the grants a scope token stands for, to compute removals when a scope changes.
-- ``sync_blob``: content-addressed files (photos, recorded audio, signatures) and upload progress."""
+- ``sync_blob``: content-addressed files (photos, recorded audio, signatures) and upload progress.
+- ``sync_wire``: a synced row's fields encoded as the phones get them, with the version (change
+  sequence) they were encoded at; a page takes the text as it is while the row is at that version."""
 
-from piccolo.columns import JSON, UUID, BigInt, Boolean, Integer, Timestamptz, Varchar
+from piccolo.columns import JSON, UUID, BigInt, Boolean, Integer, Text, Timestamptz, Varchar
 from piccolo.columns.defaults.timestamptz import TimestamptzNow
 from piccolo.table import Table
 
@@ -85,3 +87,9 @@ class SyncBlob(Table, tablename="sync_blob"):
     created_by = UUID(null=True, default=None)
     created_at = Timestamptz(default=TimestamptzNow())
     completed_at = Timestamptz(null=True, default=None)
+
+
+class SyncWire(Table, tablename="sync_wire"):
+    key = Varchar(length=120, primary_key=True)  # "<table>:<row id>"
+    version = BigInt()
+    body = Text()

@@ -8,8 +8,9 @@ import pytest
 from backend.adapters.clock import FakeClock
 from backend.core.accounts.permissions import Role
 from backend.core.notices.tables import Notice
-from backend.sync import horizon
+from backend.sync import horizon, wire
 from backend.sync.state import get_state
+from backend.sync.tables import SyncWire
 from tests.sync.helpers import draft, phone
 from tests.sync.test_convergence import scope_rows
 
@@ -41,8 +42,12 @@ async def test_a_phone_older_than_the_horizon_resets_and_keeps_its_unsent_work(
     await a.sync()
 
     clock.advance(days=rt.settings.sync_tombstone_days + 1)
+    assert await SyncWire.count().where(SyncWire.key == wire.key("notice", gone)) == 1
     pruned = await horizon.prune(rt)
     assert pruned.rows == 1 and pruned.floor == (await get_state(rt)).floor > 0
+    # The deleted row's kept encoding goes with its tombstone; the other row's stays.
+    assert await SyncWire.count().where(SyncWire.key == wire.key("notice", gone)) == 0
+    assert await SyncWire.count().where(SyncWire.key == wire.key("notice", stays)) == 1
     for official, user in ((a, one), (b, two)):
         official.use_token(factory.token(user.id))  # half a year later: new sign-in
 

@@ -29,7 +29,17 @@ from backend.core.notices.tables import Notice, NoticeTarget
 from backend.lib.db import json_column
 from backend.lib.errors import Conflict, DomainError, ValidationFailed
 from backend.runtime import Runtime
-from backend.sync import Context, Field, Registry, Row, RowChanged, SyncedTable, scope_condition, wire_value
+from backend.sync import (
+    Context,
+    Field,
+    Registry,
+    Row,
+    RowChanged,
+    SyncedTable,
+    scope_condition,
+    wire,
+    wire_value,
+)
 
 TABLE = "notice"
 NOTICE_COLUMNS = (
@@ -136,36 +146,46 @@ async def load_versioned(rt: Runtime, ids: Sequence[str]) -> dict[str, Row]:
     return await _load(rt, ids, versioned=True)
 
 
-async def _load(rt: Runtime, ids: Sequence[str], versioned: bool) -> dict[str, Row]:
+def _uuids(ids: Sequence[str]) -> list[uuid.UUID]:
     wanted = []
     for i in ids:
         try:
             wanted.append(uuid.UUID(i))
         except ValueError:
             continue
+    return wanted
+
+
+def _row_id_sql(rt: Runtime) -> str:
+    return 'n."id"::text' if rt.db.dialect == "postgres" else 'n."id"'
+
+
+def _version_sql(rt: Runtime) -> str:
+    """The row's version: an index probe on the change log in the row's own statement (same
+    snapshot as the row)."""
+    return (
+        f'(SELECT max(m."seq") FROM "change_log" m WHERE m."table_name" = \'{TABLE}\' '
+        f'AND m."row_id" = {_row_id_sql(rt)})'
+    )
+
+
+async def _load(rt: Runtime, ids: Sequence[str], versioned: bool) -> dict[str, Row]:
+    wanted = _uuids(ids)
     out: dict[str, Row] = {}
     # One plain statement, the targets aggregated per notice: a page loads hundreds of notices,
-    # and building the query through the ORM cost more than running it. The version, when asked
-    # for, is an index probe on the change log in the same statement (same snapshot as the row).
-    row_id = 'n."id"::text'
+    # and building the query through the ORM cost more than running it.
     if rt.db.dialect == "postgres":
         targets_sql = (
             'SELECT json_agg(json_build_array(t."area_code", t."area_path") ORDER BY t."area_code") '
             'FROM "notice_target" t WHERE t."notice" = n."id"'
         )
     else:
-        row_id = 'n."id"'
         targets_sql = (
             'SELECT json_group_array(json_array(t."area_code", t."area_path")) FROM '
             '(SELECT "area_code", "area_path" FROM "notice_target" WHERE "notice" = n."id" '
             'ORDER BY "area_code") t'
         )
-    version_sql = (
-        f', (SELECT max(m."seq") FROM "change_log" m WHERE m."table_name" = \'{TABLE}\' '
-        f'AND m."row_id" = {row_id}) AS "_v"'
-        if versioned
-        else ""
-    )
+    version_sql = f', {_version_sql(rt)} AS "_v"' if versioned else ""
     for start in range(0, len(wanted), 500):
         match, args = rt.db.any_of(wanted[start : start + 500], "uuid")
         records = await rt.db.fetch(
@@ -185,15 +205,54 @@ async def _load(rt: Runtime, ids: Sequence[str], versioned: bool) -> dict[str, R
     return out
 
 
+async def load_encoded(rt: Runtime, ids: Sequence[str]) -> dict[str, Row]:
+    """Rows for pages: a notice whose encoding is kept at its current version comes as that text
+    with only what :func:`visible` reads (status, owner, target paths) — one light statement per
+    500; the others load in full and are encoded now."""
+    wanted = _uuids(ids)
+    agg = "json_agg" if rt.db.dialect == "postgres" else "json_group_array"
+    row_id = _row_id_sql(rt)
+    out: dict[str, Row] = {}
+    stale: list[str] = []
+    for start in range(0, len(wanted), 500):
+        match, args = rt.db.any_of(wanted[start : start + 500], "uuid")
+        records = await rt.db.fetch(
+            f'SELECT {row_id} AS "id", n."status", n."owner_path", '
+            f'(SELECT {agg}(t."area_path") FROM "notice_target" t WHERE t."notice" = n."id") AS "_paths", '
+            f'{_version_sql(rt)} AS "_v", w."version" AS "_wv", w."body" AS "_wb" FROM "notice" n '
+            f'{wire.join_sql(rt.db.dialect, TABLE, row_id)} WHERE n."id" {match}',
+            *args,
+        )
+        for r in records:
+            version = int(r["_v"] or 0)
+            found = str(r["id"])
+            if not version or r["_wv"] != version:
+                stale.append(found)
+                continue
+            owner = r["owner_path"]
+            out[found] = Row(
+                id=found,
+                data={},
+                paths=(owner, *json_column(r["_paths"], [])),
+                version=version,
+                raw=({"status": r["status"], "owner_path": owner}, None),
+                encoded=r["_wb"],
+            )
+    if stale:
+        for row in (await _load(rt, stale, versioned=True)).values():
+            out[row.id] = wire.encode(row)
+    return out
+
+
 def visible(actor: Actor, row: Row) -> bool:
-    record, targets = row.raw
-    status = record["status"]
-    if status in PIPELINE and actor.can(Permission.NOTICE_READ, [record["owner_path"]]):
+    status = row.raw[0]["status"]
+    owner, *targets = row.paths
+    if status in PIPELINE and actor.can(Permission.NOTICE_READ, [owner]):
         return True
     if status != "published":
         return False
     scopes = actor.scope_paths(Permission.NOTICE_READ)
-    return any(within(t, s) or within(s, t) for t in targets.values() for s in scopes)
+    return any(within(t, s) or within(s, t) for t in targets for s in scopes)
 
 
 async def ids_in_scope(rt: Runtime, actor: Actor) -> list[str]:
@@ -456,6 +515,7 @@ def register(registry: Registry) -> None:
             name=TABLE,
             load=load,
             load_versioned=load_versioned,
+            load_encoded=load_encoded,
             ids_in_scope=ids_in_scope,
             permission=Permission.NOTICE_READ,
             ancestors=True,
