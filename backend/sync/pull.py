@@ -22,6 +22,7 @@ import msgspec
 
 from backend.core.accounts.permissions import Actor
 from backend.runtime import Runtime
+from backend.sync import wire
 from backend.sync.registry import Registry, Row, SyncedTable, ancestor_paths
 from backend.sync.schemas import ChangeOut
 from backend.sync.source import like_prefix
@@ -67,9 +68,7 @@ def change_out(table: SyncedTable, actor: Actor, row_id: str, row: Row | None) -
         return ChangeOut(t=table.name, id=row_id, rm=True)
     if row.encoded is not None:
         return ChangeOut(t=table.name, id=row_id, v=row.version, f=msgspec.Raw(row.encoded))  # type: ignore[arg-type]
-    return ChangeOut(
-        t=table.name, id=row_id, v=row.version, f={k: v for k, v in row.data.items() if v is not None}
-    )
+    return ChangeOut(t=table.name, id=row_id, v=row.version, f=wire.set_fields(row.data))
 
 
 async def load_rows(
@@ -92,15 +91,17 @@ async def page_rows(
     rt: Runtime,
     table: SyncedTable,
     ids: Sequence[str],
-    fresh: list[tuple[str, Row]],
+    fresh: list[tuple[str, Row]] | None,
     marks: Mapping[str, int] | None = None,
 ) -> dict[str, Row]:
-    """Rows for a page: encoded where the table keeps encodings (``fresh`` collects the rows
-    encoded now, for the caller to keep once the page is read), else loaded as for anything else."""
+    """Rows for a page: encoded where the table keeps encodings (``fresh``, if given, collects the
+    rows encoded now, for the caller to keep once the page is read), else loaded as for anything
+    else."""
     if table.load_encoded is None:
         return await load_rows(rt, table, ids, marks)
     rows = await table.load_encoded(rt, ids)
-    fresh.extend((table.name, row) for row in rows.values() if row.fresh)
+    if fresh is not None:
+        fresh.extend((table.name, row) for row in rows.values() if row.fresh)
     return rows
 
 
@@ -161,9 +162,7 @@ async def pull(
     for table_name, marks in wanted.items():
         table = registry.get(table_name)
         if table is not None:
-            loaded[table_name] = await page_rows(
-                rt, table, list(marks), [] if fresh is None else fresh, marks
-            )
+            loaded[table_name] = await page_rows(rt, table, list(marks), fresh, marks)
 
     changes: list[msgspec.Raw] = []
     used = 0

@@ -100,7 +100,6 @@ async def page(
 ) -> ScanPage:
     """The next page of a scan. ``history``: ``"<epoch>:<tag at the mark>"`` if the caller read it;
     ``fresh``: collects the rows encoded afresh (:func:`~backend.sync.pull.page_rows`)."""
-    fresh = [] if fresh is None else fresh
     tables = registry.names
     changes: list[msgspec.Raw] = []
     used = 0

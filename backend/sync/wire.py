@@ -47,9 +47,13 @@ def join_sql(dialect: str, table: str, row_id_sql: str) -> str:
     return f'LEFT JOIN "sync_wire" w ON w."key" = {key}'
 
 
-def fields_json(data: dict[str, Any]) -> str:
+def set_fields(data: dict[str, Any]) -> dict[str, Any]:
     """A row's fields as a change carries them: the ones that are set (null ones are left out)."""
-    return _encoder.encode({k: v for k, v in data.items() if v is not None}).decode()
+    return {k: v for k, v in data.items() if v is not None}
+
+
+def fields_json(data: dict[str, Any]) -> str:
+    return _encoder.encode(set_fields(data)).decode()
 
 
 def encode(row: Row) -> Row:

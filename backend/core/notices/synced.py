@@ -235,7 +235,7 @@ async def load_encoded(rt: Runtime, ids: Sequence[str]) -> dict[str, Row]:
                 data={},
                 paths=(owner, *json_column(r["_paths"], [])),
                 version=version,
-                raw=({"status": r["status"], "owner_path": owner}, None),
+                raw=({"status": r["status"]}, None),  # what visible() reads besides the paths
                 encoded=r["_wb"],
             )
     if stale:
