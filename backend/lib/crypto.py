@@ -13,8 +13,10 @@ import hmac
 import json
 import os
 import secrets
+from collections import OrderedDict
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import serialization
@@ -49,6 +51,8 @@ class KeyRing:
         self.folder = folder
         self._keys: dict[str, SigningKey] = {}
         self._current: str | None = None
+        # Access tokens whose signature one of these keys has verified (see backend.lib.tokens).
+        self.verified: OrderedDict[str, tuple[str, dict[str, Any]]] = OrderedDict()
 
     def load_or_create(self) -> KeyRing:
         self.folder.mkdir(parents=True, exist_ok=True)
