@@ -52,6 +52,33 @@ async def test_an_incremental_pull_runs_the_same_few_statements_for_one_change_o
     assert len(pulls[0]) == len(pulls[1]) <= 5, pulls
 
 
+async def test_a_push_runs_the_same_statement_texts_for_three_mutations_or_thirty(
+    client, factory, tmp_path, monkeypatch
+):
+    """PostgreSQL prepares and caches every statement per connection (SQLite too, per connection):
+    a text made anew per mutation — a savepoint named after it, say — would push every other
+    statement out of that cache with each push, and each statement after it would be prepared
+    again."""
+    await factory.tree()
+    writer = phone(client.app, tmp_path / "w.db", await factory.user((Role.COMMUNE_OFFICIAL, "38001")))
+    await writer.sync()
+    ids = [writer.create("notice", draft(title=f"Tiêm chủng đợt {i}")) for i in range(30)]
+    await writer.sync()
+
+    statements = count_statements(client.app.state.rt, monkeypatch)
+    texts = []
+    for round_, changed in enumerate((ids[:3], ids)):
+        for notice_id in changed:
+            writer.update("notice", notice_id, {"body": f"Lịch mới {round_} cho {notice_id}"})
+        writer.delete("notice", writer.create("notice", draft(title=f"Nháp {round_}")))
+        statements.clear()
+        report = await writer.sync()
+        assert report.applied == len(changed) + 2 and report.rejected == 0, report
+        texts.append(set(statements))
+    assert any("SAVEPOINT" in text for text in texts[1])
+    assert texts[0] == texts[1], texts[1] - texts[0]
+
+
 async def test_a_phone_asks_for_pages_by_what_they_cost_on_the_wire(client, factory, tmp_path):
     await factory.tree()
     writer = phone(client.app, tmp_path / "w.db", await factory.user((Role.COMMUNE_OFFICIAL, "38001")))
