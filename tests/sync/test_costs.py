@@ -26,22 +26,32 @@ def count_statements(rt: Any, monkeypatch: Any) -> list[str]:
     return seen
 
 
+async def written_phone(client: Any, factory: Any, path: Any, count: int) -> tuple[Any, list[str]]:
+    """A commune official's phone that has pushed ``count`` notice drafts."""
+    await factory.tree()
+    writer = phone(client.app, path, await factory.user((Role.COMMUNE_OFFICIAL, "38001")))
+    await writer.sync()
+    ids = [writer.create("notice", draft(title=f"Tiêm chủng đợt {i}")) for i in range(count)]
+    await writer.sync()
+    return writer, ids
+
+
+def rewrite(writer: Any, ids: list[str], round_: int) -> None:
+    for notice_id in ids:
+        writer.update("notice", notice_id, {"body": f"Lịch mới {round_} cho {notice_id}"})
+
+
 async def test_an_incremental_pull_runs_the_same_few_statements_for_one_change_or_forty(
     client, factory, tmp_path, monkeypatch
 ):
-    await factory.tree()
-    writer = phone(client.app, tmp_path / "w.db", await factory.user((Role.COMMUNE_OFFICIAL, "38001")))
+    writer, ids = await written_phone(client, factory, tmp_path / "w.db", 40)
     reader = phone(client.app, tmp_path / "r.db", await factory.user((Role.COMMUNE_OFFICIAL, "38001")))
-    await writer.sync()
-    ids = [writer.create("notice", draft(title=f"Tiêm chủng đợt {i}")) for i in range(40)]
-    await writer.sync()
     await reader.sync()
 
     statements = count_statements(client.app.state.rt, monkeypatch)
     pulls = []
     for round_, changed in enumerate((ids[:1], ids)):
-        for notice_id in changed:
-            writer.update("notice", notice_id, {"body": f"Lịch mới {round_} cho {notice_id}"})
+        rewrite(writer, changed, round_)
         await writer.sync()
         statements.clear()
         report = await reader.sync()
@@ -59,17 +69,12 @@ async def test_a_push_runs_the_same_statement_texts_for_three_mutations_or_thirt
     a text made anew per mutation — a savepoint named after it, say — would push every other
     statement out of that cache with each push, and each statement after it would be prepared
     again."""
-    await factory.tree()
-    writer = phone(client.app, tmp_path / "w.db", await factory.user((Role.COMMUNE_OFFICIAL, "38001")))
-    await writer.sync()
-    ids = [writer.create("notice", draft(title=f"Tiêm chủng đợt {i}")) for i in range(30)]
-    await writer.sync()
+    writer, ids = await written_phone(client, factory, tmp_path / "w.db", 30)
 
     statements = count_statements(client.app.state.rt, monkeypatch)
     texts = []
     for round_, changed in enumerate((ids[:3], ids)):
-        for notice_id in changed:
-            writer.update("notice", notice_id, {"body": f"Lịch mới {round_} cho {notice_id}"})
+        rewrite(writer, changed, round_)
         writer.delete("notice", writer.create("notice", draft(title=f"Nháp {round_}")))
         statements.clear()
         report = await writer.sync()
