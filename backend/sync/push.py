@@ -347,12 +347,12 @@ class Pusher:
         return ack
 
     async def _deleted_ids(self, table: str, ids: list[str]) -> set[str]:
-        marks = ", ".join("{}" for _ in ids)
+        match, args = self.rt.db.any_of(ids, "text")
         rows = await self.rt.db.fetch(
-            f'SELECT DISTINCT "row_id" FROM "change_log" WHERE "table_name" = {{}} AND "row_id" IN ({marks}) '
+            f'SELECT DISTINCT "row_id" FROM "change_log" WHERE "table_name" = {{}} AND "row_id" {match} '
             "AND \"op\" = 'delete'",
             table,
-            *ids,
+            *args,
         )
         return {r["row_id"] for r in rows}
 

@@ -299,13 +299,13 @@ async def _load(rt: Runtime, v: FeedView, ids: list[uuid.UUID]) -> list[dict[str
     if not ids or not v.scope.paths:
         return []
     reach, args = reach_clause('t."area_path"', v.scope.paths, rt.db.dialect)
-    marks = ", ".join("{}" for _ in ids)
+    match, id_args = rt.db.any_of(ids, "uuid")
     sql = (
         f'SELECT {_COLUMNS}, EXISTS (SELECT 1 FROM "notice_target" t '
         f'WHERE t."notice" = n."id" AND {reach}) AS "reach" '
-        f'FROM "notice" n WHERE n."id" IN ({marks})'
+        f'FROM "notice" n WHERE n."id" {match}'
     )
-    return await rt.db.fetch(sql, *args, *ids)
+    return await rt.db.fetch(sql, *args, *id_args)
 
 
 def _reaches(v: FeedView, row: dict[str, Any]) -> bool:
