@@ -9,7 +9,7 @@ Other domains use only what is exported here:
   its bytes were verified against its sha256)."""
 
 from backend.sync.blobs import BlobInfo, get_blob
-from backend.sync.push import RowChanged
+from backend.sync.mutations import RowChanged
 from backend.sync.registry import Context, Field, Registry, Row, SyncedTable, any_id, uuid_id
 from backend.sync.source import TableSource, like_prefix, scope_condition, wire_value
 

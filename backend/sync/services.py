@@ -23,7 +23,8 @@ from backend.core.accounts.permissions import Actor
 from backend.lib.errors import BadRequest, DomainError, Forbidden, RateLimited, Unavailable
 from backend.runtime import Runtime
 from backend.sync import integrity, pull, scans, wire
-from backend.sync.push import DeviceTaken, Mutation, Pusher
+from backend.sync.mutations import DeviceTaken, Mutation
+from backend.sync.push import Pusher
 from backend.sync.registry import Registry, Row
 from backend.sync.schemas import (
     PROTOCOLS,
