@@ -12,7 +12,6 @@ it at once) and its expiry is checked on every use."""
 from __future__ import annotations
 
 import uuid
-from collections import OrderedDict
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -20,6 +19,7 @@ import jwt
 
 from backend.lib.crypto import KeyRing
 from backend.lib.errors import Unauthorized
+from backend.lib.recent import keep, recall
 
 ISSUER = "keng"
 VERIFIED_KEPT = 4096  # tokens remembered per key ring (the phones and staff active at a time)
@@ -39,15 +39,11 @@ def issue_access_token(keys: KeyRing, *, subject: str, kind: str, now: datetime,
 
 
 def decode_access_token(keys: KeyRing, token: str, *, now: datetime) -> dict[str, Any]:
-    verified: OrderedDict[str, tuple[str, dict[str, Any]]] = keys.verified
-    known = verified.get(token)
+    known = recall(keys.verified, token)
     if known is not None and keys.get(known[0]) is not None:
-        verified.move_to_end(token)
         return _unexpired(known[1], now)
     kid, claims = _verify(keys, token)
-    verified[token] = (kid, claims)
-    if len(verified) > VERIFIED_KEPT:
-        verified.popitem(last=False)
+    keep(keys.verified, token, (kid, claims), VERIFIED_KEPT)
     return _unexpired(claims, now)
 
 

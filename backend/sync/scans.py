@@ -23,6 +23,7 @@ import msgspec
 
 from backend.core.accounts.permissions import Actor
 from backend.lib.errors import BadRequest
+from backend.lib.recent import keep, recall
 from backend.runtime import Runtime
 from backend.sync.pull import change_out, encoded, page_rows
 from backend.sync.registry import Registry, Row
@@ -76,13 +77,6 @@ _listed: OrderedDict[tuple[str, str, str, str, int, str], list[tuple[str, bool]]
 LISTED_KEPT = 16
 
 
-def _remember(key: tuple[str, str, str, str, int, str], items: list[tuple[str, bool]]) -> None:
-    _listed[key] = items
-    _listed.move_to_end(key)
-    while len(_listed) > LISTED_KEPT:
-        _listed.popitem(last=False)
-
-
 async def start(rt: Runtime, kind: str, new: str, old: str = "", mark: int | None = None) -> ScanState:
     """A new scan; ``mark``: the high-water mark if the caller has just read it."""
     return ScanState(kind=kind, new=new, old=old, mark=await high_water(rt) if mark is None else mark)
@@ -110,7 +104,7 @@ async def page(
         table = registry.get(tables[state.table])
         assert table is not None
         key = (history, state.kind, state.new, state.old, state.mark, tables[state.table])
-        listed = _listed.get(key)
+        listed = recall(_listed, key)
         if listed is None:
             new_ids = set(await table.ids_in_scope(rt, actor))
             if state.kind == "delta" and old is not None:
@@ -120,7 +114,7 @@ async def page(
                 )
             else:
                 listed = sorted((i, False) for i in new_ids)
-            _remember(key, listed)
+            keep(_listed, key, listed, LISTED_KEPT)
         at = bisect.bisect_right(listed, (state.after, True)) if state.after else 0
         while at < len(listed):
             # Load about as many rows as the rest of the page holds, judged by the rows so far.
