@@ -16,7 +16,7 @@ from backend.lib.errors import Conflict, DomainError, Forbidden, Unavailable, Va
 from backend.lib.i18n import translate
 from backend.runtime import Runtime
 from backend.sync.registry import SyncedTable
-from backend.sync.schemas import AckOut, ErrorOut
+from backend.sync.schemas import ErrorOut
 
 
 class RowChanged(Unavailable):
@@ -39,13 +39,6 @@ class Mutation:
     fields: dict[str, Any] = field(default_factory=dict)
     base: dict[str, Any] | None = None  # None: protocol 1, no per-field base values
     invalid: str = ""  # why the mutation could not even be read (rejected as such)
-
-
-@dataclass
-class PushResult:
-    acks: list[AckOut]
-    device_seq: int
-    gap: bool
 
 
 def out_of_scope() -> Forbidden:

@@ -13,6 +13,7 @@ queue moves on. A failure of the database itself aborts the whole request (503, 
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Any
 
 import msgspec
@@ -24,7 +25,6 @@ from backend.runtime import Runtime
 from backend.sync import conflicts, wire
 from backend.sync.mutations import (
     Mutation,
-    PushResult,
     RowChanged,
     check_fields,
     error_out,
@@ -48,6 +48,13 @@ LEDGER = ("key", "device_id", "seq", "account", "table_name", "row_id", "op", "s
 
 class _Isolate(Exception):
     """Leave the batch path for the one-by-one path."""
+
+
+@dataclass
+class PushResult:
+    acks: list[AckOut]
+    device_seq: int
+    gap: bool
 
 
 class Pusher:
