@@ -306,8 +306,8 @@ async def keng_bench(pg: str, args: argparse.Namespace, work: Path) -> list[Numb
                 report = await reader.sync()
                 client_s.append(perf_counter() - started)
                 assert report.changes == 100, report
-                n.inc_bytes, n.inc_requests = report.bytes_down, report.requests
                 server_ms.append(sum(times.since_mark()))
+            n.inc_bytes, n.inc_requests = report.bytes_down, report.requests  # the same every round
             n.inc_s, n.inc_server_ms = median(client_s), median(server_ms)
             n.extra["inc_server_ms_rounds"] = [round(x, 1) for x in server_ms]
 
@@ -499,7 +499,7 @@ async def kinto_bench(pg: str, kinto: str, args: argparse.Namespace, work: Path)
                     client_s.append(perf_counter() - started)
                     assert len(answer.json()["data"]) == 100
                     since = answer.headers["ETag"].strip('"')
-                    n.inc_bytes, n.inc_requests = len(answer.content), 1
+                n.inc_bytes, n.inc_requests = len(answer.content), 1
                 n.inc_s = median(client_s)
                 n.inc_server_ms = n.inc_s * 1000  # waitress logs no timing: the client's view
     return n
@@ -555,7 +555,12 @@ def main() -> None:
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
     parser.add_argument("--records", type=int, default=5000)
-    parser.add_argument("--rounds", type=int, default=5, help="incremental pulls of 100 changes (median)")
+    parser.add_argument(
+        "--rounds",
+        type=int,
+        default=5,
+        help="incremental pulls of 100 changes (median); rounds × 100 ≤ records",
+    )
     parser.add_argument("--kinto", default=shutil.which("kinto") or "/tmp/kinto-venv/bin/kinto")
     parser.add_argument("--kinto-batch", type=int, default=500, help="requests per Kinto batch")
     parser.add_argument("--no-snapshot", dest="snapshot", action="store_false")
