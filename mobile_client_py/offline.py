@@ -13,6 +13,7 @@ with a fresh snapshot and keeps every unsent mutation."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import gzip
 import json
 import random
@@ -31,6 +32,8 @@ PUSH_BUDGET = 256 * 1024  # bytes of mutations per request before compression
 PAGE_BYTES = 64 * 1024  # what one checkpoint may cost on the wire (compressed)
 PAGE_RAW_MAX = 1024 * 1024  # the largest page asked for, uncompressed (the server's default cap)
 RATIO_MARGIN = 0.85  # pages vary: ask for a little less than the last ratio promises
+# What a request says of where the phone stands, with its value before the first sync.
+POSITION: dict[str, Any] = {"epoch": None, "cursor": 0, "tag": "", "scope": None, "scan": None, "wide": None}
 RATIO_SAMPLE = 2048  # answers smaller than this (uncompressed) compress worse than pages do: not measured
 
 
@@ -211,46 +214,102 @@ class OfflineOfficial:
 
     async def sync(self, *, verify: bool = False, max_rounds: int = 10_000) -> SyncReport:
         """Push everything pending and pull until the server has nothing more; then, if asked,
-        compare digests and repair what differs."""
+        compare digests and repair what differs.
+
+        While a pull-only checkpoint is being applied, the request for the next one is already on
+        its way (see :meth:`_ahead`): the phone's own work and the link's round trip overlap
+        instead of adding up, page after page of a first login."""
         report = SyncReport()
         mismatched: list[str] = []
-        for _ in range(max_rounds):
-            request = self._request(verify)
-            answer = await self._send("POST", "/api/v1/sync", request, report)
-            report.sent += len(request["mutations"])
-            self.hook("received")
-            mismatched = self._apply(answer, report)
-            self.hook("applied")
-            if answer.get("reset"):
-                continue
-            sent = {m.get("s", m.get("seq")) for m in request["mutations"]}
-            unsent = [seq for seq in self.store.pending_seqs() if seq not in sent]
-            if not (answer.get("more") or answer.get("gap") or unsent):
-                break
+        request = self._request(verify)
+        ahead: asyncio.Task[dict[str, Any]] | None = None
+        try:
+            for _ in range(max_rounds):
+                if ahead is None:
+                    answer = await self._send("POST", "/api/v1/sync", request, report)
+                else:
+                    answer, ahead = await ahead, None
+                report.sent += len(request["mutations"])
+                self.hook("received")
+                following = self._ahead(request, answer, verify)
+                if following is not None:
+                    ahead = asyncio.ensure_future(self._send("POST", "/api/v1/sync", following, report))
+                mismatched = self._apply(answer, report)
+                self.hook("applied")
+                if following is not None:
+                    request = following
+                    continue
+                if not answer.get("reset"):
+                    sent = {m.get("s", m.get("seq")) for m in request["mutations"]}
+                    unsent = [seq for seq in self.store.pending_seqs() if seq not in sent]
+                    if not (answer.get("more") or answer.get("gap") or unsent):
+                        break
+                request = self._request(verify)
+        finally:
+            if ahead is not None:
+                # Killed or failed while applying: the request sent ahead only read, drop it.
+                ahead.cancel()
+                with contextlib.suppress(BaseException):
+                    await ahead
         if mismatched:
             report.repaired += await self.repair(mismatched, report)
         return report
 
-    def _request(self, verify: bool) -> dict[str, Any]:
+    def _ahead(self, request: dict[str, Any], answer: dict[str, Any], verify: bool) -> dict[str, Any] | None:
+        """The next request, if it can leave before this answer is applied: only a pull with
+        nothing to push, after an answer that says there is more and asks nothing of the queue
+        (no reset, no gap, no acknowledgement lost). It carries the position the answer leads
+        to; if the phone dies before applying the answer, it asks again from where it stands."""
+        if request["mutations"] or answer.get("reset") or answer.get("gap") or not answer.get("more"):
+            return None
+        if self.store.pending_seqs() or int(answer.get("device_seq", 0)) < self.store.max_acked():
+            return None
+        return self._request(verify, self._position_after(answer))
+
+    def _position_after(self, answer: dict[str, Any]) -> dict[str, Any]:
+        """Where the phone stands once ``answer`` (not a reset) is applied: an unfinished scan
+        moves only its token; anything else moves the cursor."""
+        s = self.store
+        position = {key: s.get(key, first) for key, first in POSITION.items()}
+        scan = answer.get("scan")
+        if scan and not scan["done"]:
+            position["scan"] = scan["token"]
+        else:
+            position.update(
+                scan=None,
+                cursor=int(answer.get("cursor", 0)),
+                tag=answer.get("tag", ""),
+                wide=answer.get("wide"),
+            )
+            if "scope" in answer:
+                position["scope"] = answer["scope"]
+        position["epoch"] = answer.get("epoch")
+        return position
+
+    def _request(self, verify: bool, position: dict[str, Any] | None = None) -> dict[str, Any]:
+        """The next request: the queue's first mutations from where the store stands, or none
+        from ``position`` (a request sent ahead)."""
         s = self.store
         mutations = []
-        used = 0
-        for m in s.iter_pending():
-            item = self._wire_mutation(m)
-            size = len(json.dumps(item, ensure_ascii=False))
-            if mutations and used + size > PUSH_BUDGET:
-                break
-            mutations.append(item)
-            used += size
+        if position is None:
+            position = {key: s.get(key, first) for key, first in POSITION.items()}
+            used = 0
+            for m in s.iter_pending():
+                item = self._wire_mutation(m)
+                size = len(json.dumps(item, ensure_ascii=False))
+                if mutations and used + size > PUSH_BUDGET:
+                    break
+                mutations.append(item)
+                used += size
         return {
             "protocol": self.protocol,
             "device": self.device,
-            "epoch": s.get("epoch"),
-            "cursor": s.get("cursor", 0),
-            "tag": s.get("tag", ""),
-            "scope": s.get("scope"),
-            "scan": s.get("scan"),
-            "wide": s.get("wide"),
+            "epoch": position["epoch"],
+            "cursor": position["cursor"],
+            "tag": position["tag"],
+            "scope": position["scope"],
+            "scan": position["scan"],
+            "wide": position["wide"],
             "mutations": mutations,
             "max_bytes": self.max_bytes(),
             "digest": verify,
@@ -354,20 +413,12 @@ class OfflineOfficial:
             changes: list[RowChange] = answer.get("changes", [])
             report.changes += len(changes)
             s.put_rows(changes)
+            for key, value in self._position_after(answer).items():
+                s.put(key, value)
             scan = answer.get("scan")
-            if scan and not scan["done"]:
-                s.put("scan", scan["token"])
-            else:
-                s.put("scan", None)
-                s.put("cursor", int(answer.get("cursor", 0)))
-                s.put("tag", answer.get("tag", ""))
-                if "scope" in answer:
-                    s.put("scope", answer["scope"])
-                s.put("wide", answer.get("wide"))
-                if scan and s.get("resetting"):
-                    s.db.execute("DELETE FROM rows WHERE seen = 0")
-                    s.put("resetting", False)
-            s.put("epoch", answer.get("epoch"))
+            if scan and scan["done"] and s.get("resetting"):
+                s.db.execute("DELETE FROM rows WHERE seen = 0")
+                s.put("resetting", False)
             s.put("device_seq", int(answer.get("device_seq", 0)))
             s.put("wire_ratio", round(self.ratio, 2))
             digest = answer.get("digest")
