@@ -233,7 +233,11 @@ class OfflineOfficial:
                 self.hook("received")
                 following = self._ahead(request, answer, verify)
                 if following is not None:
-                    ahead = asyncio.ensure_future(self._send("POST", "/api/v1/sync", following, report))
+                    on_the_wire = asyncio.Event()
+                    ahead = asyncio.ensure_future(
+                        self._send("POST", "/api/v1/sync", following, report, on_the_wire)
+                    )
+                    await _first(ahead, on_the_wire)
                 mismatched = self._apply(answer, report)
                 self.hook("applied")
                 if following is not None:
@@ -347,8 +351,20 @@ class OfflineOfficial:
         }
 
     async def _send(
-        self, method: str, path: str, body: dict[str, Any] | None, report: SyncReport
+        self,
+        method: str,
+        path: str,
+        body: dict[str, Any] | None,
+        report: SyncReport,
+        on_the_wire: asyncio.Event | None = None,
     ) -> dict[str, Any]:
+        """One request, retried as long as trouble is transient. ``on_the_wire`` is set once the
+        request's body has been written to the connection (httpcore's trace of the send)."""
+
+        async def trace(event: str, info: dict[str, Any]) -> None:
+            if on_the_wire is not None and event.endswith("send_request_body.complete"):
+                on_the_wire.set()
+
         raw = json.dumps(body, ensure_ascii=False).encode() if body is not None else b""
         payload = gzip.compress(raw, 6) if len(raw) > 1024 else raw
         refreshed = False
@@ -364,7 +380,11 @@ class OfflineOfficial:
             try:
                 response = await asyncio.wait_for(
                     self.http.request(
-                        method, path, content=payload if body is not None else None, headers=headers
+                        method,
+                        path,
+                        content=payload if body is not None else None,
+                        headers=headers,
+                        extensions={"trace": trace},
                     ),
                     self.timeout,
                 )
@@ -497,6 +517,15 @@ class OfflineOfficial:
                 )
             fixed += len(gone) + len(rows)
         return fixed
+
+
+async def _first(task: asyncio.Task[Any], event: asyncio.Event) -> None:
+    """Wait until ``event`` is set or ``task`` is done, whichever comes first."""
+    waiter = asyncio.ensure_future(event.wait())
+    try:
+        await asyncio.wait({task, waiter}, return_when=asyncio.FIRST_COMPLETED)
+    finally:
+        waiter.cancel()
 
 
 class _Transient(Exception):

@@ -4,9 +4,12 @@ from __future__ import annotations
 
 import uuid
 
+import pytest
+
 from backend.core.accounts.permissions import Role
 from backend.core.notices.tables import Notice
 from backend.sync.tables import SyncConflict, SyncMutation
+from mobile_client_py.offline import Killed
 from tests.sync.helpers import draft, phone
 
 
@@ -42,3 +45,57 @@ async def test_a_draft_made_offline_reaches_the_server_and_a_colleagues_phone(cl
     assert conflict["field"] == "title"
     assert set(a.conflicts()) == {str(conflict["id"])}
     assert await SyncMutation.count() == 3
+
+
+async def test_a_first_login_asks_for_the_next_page_before_applying_the_last(client, factory, tmp_path):
+    await factory.tree()
+    writer = phone(client.app, tmp_path / "w.db", await factory.user((Role.COMMUNE_OFFICIAL, "38001")))
+    await writer.sync()
+    for i in range(60):
+        writer.create("notice", draft(title=f"Tiêm chủng đợt {i}"))
+    assert (await writer.sync()).rejected == 0
+
+    points: list[str] = []
+    reader = phone(
+        client.app,
+        tmp_path / "r.db",
+        await factory.user((Role.COMMUNE_OFFICIAL, "38001")),
+        page_bytes=2 * 1024,
+        hook=points.append,
+    )
+    report = await reader.sync()
+    assert len(reader.rows("notice")) == 60 and report.requests >= 4
+    sends = [p for p in points if p in ("sending", "received", "applied")]
+    # Every page but the last: its answer is received, the next request goes, then it is applied.
+    pages = report.requests
+    assert sends == ["sending"] + ["received", "sending", "applied"] * (pages - 1) + ["received", "applied"]
+
+
+async def test_a_phone_killed_while_applying_with_the_next_page_asked_for_resumes_with_every_row_once(
+    client, factory, tmp_path
+):
+    await factory.tree()
+    writer = phone(client.app, tmp_path / "w.db", await factory.user((Role.COMMUNE_OFFICIAL, "38001")))
+    await writer.sync()
+    ids = {writer.create("notice", draft(title=f"Tiêm chủng đợt {i}")) for i in range(60)}
+    assert (await writer.sync()).rejected == 0
+    user = await factory.user((Role.COMMUNE_OFFICIAL, "38001"))
+
+    applying = 0
+
+    def kill_on_third_page(point: str) -> None:
+        nonlocal applying
+        if point == "applying":
+            applying += 1
+            if applying == 3:
+                raise Killed()
+
+    reader = phone(client.app, tmp_path / "r.db", user, page_bytes=2 * 1024, hook=kill_on_third_page)
+    with pytest.raises(Killed):
+        await reader.sync()
+    held = set(reader.rows("notice"))
+    assert held and held < ids  # two pages kept, the third rolled back
+
+    revived = phone(client.app, tmp_path / "r.db", user, page_bytes=2 * 1024)
+    await revived.sync()
+    assert set(revived.rows("notice")) == ids
