@@ -63,6 +63,24 @@ def encoded(change: ChangeOut) -> msgspec.Raw:
     return msgspec.Raw(_encoder.encode(change))
 
 
+def wire_change(table: SyncedTable, actor: Actor, row_id: str, row: Row | None) -> msgspec.Raw:
+    """:func:`change_out`, encoded. A visible row kept encoded is framed around its kept text
+    directly — the bytes msgspec would write for that ``ChangeOut``, at a fraction of the cost per
+    row of a first login's thousands."""
+    if row is not None and row.encoded is not None and row.version > 0 and table.is_visible(actor, row):
+        return msgspec.Raw(
+            f'{{"t":{_text(table.name)},"id":{_text(row_id)},"v":{row.version},"f":{row.encoded}}}'
+        )
+    return encoded(change_out(table, actor, row_id, row))
+
+
+def _text(value: str) -> str:
+    """A JSON string; ids and table names are plain ASCII, anything else is escaped by msgspec."""
+    if value.isascii() and value.isprintable() and '"' not in value and "\\" not in value:
+        return f'"{value}"'
+    return _encoder.encode(value).decode()
+
+
 def change_out(table: SyncedTable, actor: Actor, row_id: str, row: Row | None) -> ChangeOut:
     if row is None or not table.is_visible(actor, row):
         return ChangeOut(t=table.name, id=row_id, rm=True)
@@ -172,7 +190,7 @@ async def pull(
         table = registry.get(table_name)
         if table is None or seen.own:
             continue
-        change = encoded(change_out(table, actor, row_id, loaded[table_name].get(row_id)))
+        change = wire_change(table, actor, row_id, loaded[table_name].get(row_id))
         size = len(change) + 1
         if changes and used + size > max_bytes:
             # Stop before this row: the cursor covers every row whose last change came earlier.

@@ -25,7 +25,7 @@ from backend.core.accounts.permissions import Actor
 from backend.lib.errors import BadRequest
 from backend.lib.recent import keep, recall
 from backend.runtime import Runtime
-from backend.sync.pull import change_out, encoded, page_rows
+from backend.sync.pull import encoded, page_rows, wire_change
 from backend.sync.registry import Registry, Row
 from backend.sync.schemas import ChangeOut
 from backend.sync.state import change_tag, get_state, high_water
@@ -124,13 +124,12 @@ async def page(
             rows = await page_rows(rt, table, [i for i, removed in chunk if not removed], fresh)
             for row_id, removed in chunk:
                 if removed:
-                    change = ChangeOut(t=table.name, id=row_id, rm=True)
+                    wire = encoded(ChangeOut(t=table.name, id=row_id, rm=True))
                 else:
                     row = rows.get(row_id)
                     if row is None:
                         continue  # deleted since the ids were read; a pull will say so
-                    change = change_out(table, actor, row_id, row)
-                wire = encoded(change)
+                    wire = wire_change(table, actor, row_id, row)
                 size = len(wire) + 1
                 if changes and used + size > max_bytes:
                     return ScanPage(changes=changes, state=state, done=False, bytes=used)

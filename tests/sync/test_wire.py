@@ -6,10 +6,11 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from backend.core.accounts.permissions import Role
+from backend.core.accounts.permissions import Actor, Role
 from backend.core.accounts.services import ClientInfo, actor_for_account
 from backend.sync import wire
-from backend.sync.pull import change_out, encoded, load_rows, page_rows
+from backend.sync.pull import change_out, encoded, load_rows, page_rows, wire_change
+from backend.sync.registry import Row, SyncedTable
 from tests.sync.helpers import draft, phone
 
 
@@ -109,6 +110,28 @@ async def test_a_kept_row_goes_out_byte_for_byte_as_one_encoded_now(client, fact
         assert encoded(change_out(table, actor, row_id, taken[row_id])) == encoded(
             change_out(table, actor, row_id, full[row_id])
         )
+        assert wire_change(table, actor, row_id, taken[row_id]) == encoded(
+            change_out(table, actor, row_id, full[row_id])
+        )
+
+
+async def _nothing(*args: Any) -> Any:
+    return {}
+
+
+def test_a_kept_row_is_framed_as_msgspec_would_encode_it_whatever_its_id():
+    table = SyncedTable(name="ghi_chú", load=_nothing, ids_in_scope=_nothing, visible=lambda actor, row: True)
+    actor = Actor(account_id=None, kind="staff")
+    for row_id in ["38001-01", 'a"b', "c\\d", "xã\ttab", "đ\x00"]:
+        row = Row(id=row_id, data={}, paths=(), version=42, encoded='{"title":"Tiêm \\"chủng\\""}')
+        framed = wire_change(table, actor, row_id, row)
+        assert framed == encoded(change_out(table, actor, row_id, row))
+        assert json.loads(bytes(framed))["id"] == row_id
+    hidden = SyncedTable(
+        name="notice", load=_nothing, ids_in_scope=_nothing, visible=lambda actor, row: False
+    )
+    row = Row(id="x", data={}, paths=(), version=42, encoded="{}")
+    assert json.loads(bytes(wire_change(hidden, actor, "x", row))) == {"t": "notice", "id": "x", "rm": True}
 
 
 async def test_a_rejected_mutation_keeps_nothing(client, factory, tmp_path):

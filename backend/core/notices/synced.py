@@ -12,6 +12,7 @@ attachments merge as sets (nobody's added village is dropped)."""
 from __future__ import annotations
 
 import json
+import re
 import uuid
 from collections.abc import Sequence
 from datetime import datetime
@@ -146,11 +147,20 @@ async def load_versioned(rt: Runtime, ids: Sequence[str]) -> dict[str, Row]:
     return await _load(rt, ids, versioned=True)
 
 
-def _uuids(ids: Sequence[str]) -> list[uuid.UUID]:
+_UUID_TEXT = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
+
+
+def _uuids(ids: Sequence[str]) -> list[str]:
+    """The ids that are UUIDs, as the canonical text both databases take for a UUID column. Ids
+    come in that form from the change log and the scope listings (a page checks hundreds), so
+    only others are parsed."""
     wanted = []
     for i in ids:
+        if _UUID_TEXT.fullmatch(i):
+            wanted.append(i)
+            continue
         try:
-            wanted.append(uuid.UUID(i))
+            wanted.append(str(uuid.UUID(i)))
         except ValueError:
             continue
     return wanted
@@ -210,7 +220,8 @@ async def load_encoded(rt: Runtime, ids: Sequence[str]) -> dict[str, Row]:
     with only what :func:`visible` reads (status, owner, target paths) — one light statement per
     500; the others load in full and are encoded now."""
     wanted = _uuids(ids)
-    agg = "json_agg" if rt.db.dialect == "postgres" else "json_group_array"
+    # The target paths as an array the driver decodes (PostgreSQL), or JSON text (SQLite).
+    agg = "array_agg" if rt.db.dialect == "postgres" else "json_group_array"
     row_id = _row_id_sql(rt)
     out: dict[str, Row] = {}
     stale: list[str] = []
@@ -233,7 +244,10 @@ async def load_encoded(rt: Runtime, ids: Sequence[str]) -> dict[str, Row]:
             out[found] = Row(
                 id=found,
                 data={},
-                paths=(owner, *json_column(r["_paths"], [])),
+                paths=(
+                    owner,
+                    *(json_column(r["_paths"], []) if isinstance(r["_paths"], str) else r["_paths"] or ()),
+                ),
                 version=version,
                 raw=({"status": r["status"]}, None),  # what visible() reads besides the paths
                 encoded=r["_wb"],
@@ -247,7 +261,7 @@ async def load_encoded(rt: Runtime, ids: Sequence[str]) -> dict[str, Row]:
 def visible(actor: Actor, row: Row) -> bool:
     status = row.raw[0]["status"]
     owner, *targets = row.paths
-    if status in PIPELINE and actor.can(Permission.NOTICE_READ, [owner]):
+    if status in PIPELINE and actor.grant_for(Permission.NOTICE_READ, owner) is not None:
         return True
     if status != "published":
         return False
