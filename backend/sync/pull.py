@@ -67,6 +67,8 @@ def wire_change(table: SyncedTable, actor: Actor, row_id: str, row: Row | None) 
     """:func:`change_out`, encoded. A visible row kept encoded is framed around its kept text
     directly — the bytes msgspec would write for that ``ChangeOut``, at a fraction of the cost per
     row of a first login's thousands."""
+    if row is not None and row.framed is not None:
+        return msgspec.Raw(row.framed)
     if row is not None and row.encoded is not None and row.version > 0 and table.is_visible(actor, row):
         return msgspec.Raw(
             f'{{"t":{_text(table.name)},"id":{_text(row_id)},"v":{row.version},"f":{row.encoded}}}'
@@ -108,6 +110,7 @@ async def load_rows(
 async def page_rows(
     rt: Runtime,
     table: SyncedTable,
+    actor: Actor,
     ids: Sequence[str],
     fresh: list[tuple[str, Row]] | None,
     marks: Mapping[str, int] | None = None,
@@ -117,7 +120,7 @@ async def page_rows(
     else."""
     if table.load_encoded is None:
         return await load_rows(rt, table, ids, marks)
-    rows = await table.load_encoded(rt, ids)
+    rows = await table.load_encoded(rt, actor, ids)
     if fresh is not None:
         fresh.extend((table.name, row) for row in rows.values() if row.fresh)
     return rows
@@ -180,7 +183,7 @@ async def pull(
     for table_name, marks in wanted.items():
         table = registry.get(table_name)
         if table is not None:
-            loaded[table_name] = await page_rows(rt, table, list(marks), fresh, marks)
+            loaded[table_name] = await page_rows(rt, table, actor, list(marks), fresh, marks)
 
     changes: list[msgspec.Raw] = []
     used = 0

@@ -76,6 +76,7 @@ class Row:
     raw: Any = None  # the domain's own view of the row (a table row, say), for its write hooks
     encoded: str | None = None
     fresh: bool = False
+    framed: bytes | None = None  # the whole change as it goes out, for the actor it was loaded for
 
 
 @dataclass
@@ -94,6 +95,7 @@ class Context:
 
 
 Load = Callable[["Runtime", Sequence[str]], Awaitable[dict[str, Row]]]
+LoadFor = Callable[["Runtime", Actor, Sequence[str]], Awaitable[dict[str, Row]]]
 IdsInScope = Callable[["Runtime", Actor], Awaitable[list[str]]]
 Visible = Callable[[Actor, Row], bool]
 Create = Callable[[Context, str, dict[str, Any]], Awaitable[None]]
@@ -125,9 +127,10 @@ class SyncedTable:
     ``ids_in_scope`` lists exactly the ids ``visible`` accepts, for snapshots and integrity checks.
     ``load_versioned``, when given, is ``load`` that also sets each row's version (the sequence of its
     last change) in the same statement: a snapshot then costs one query per chunk, not two.
-    ``load_encoded``, when given, loads rows for pages only (never for writes): each with its
-    version and ``encoded`` set, taking kept encodings (:mod:`backend.sync.wire`) where they are
-    current — ``data`` is then empty and ``raw`` holds only what ``visible`` needs.
+    ``load_encoded``, when given, loads rows for one actor's pages only (never for writes): each
+    with its version and ``encoded`` set, taking kept encodings (:mod:`backend.sync.wire`) where
+    they are current — ``data`` is then empty and ``raw`` holds only what ``visible`` needs — or
+    with ``framed`` set: the whole change as it goes out, for a row the actor may see.
     Without ``create``/``update``/``delete`` the table is read-only on phones. Write hooks raise
     :class:`~backend.lib.errors.DomainError` for a mutation that can never succeed; the engine
     rolls back what the hook wrote and answers the phone "rejected" with that error."""
@@ -136,7 +139,7 @@ class SyncedTable:
     load: Load
     ids_in_scope: IdsInScope
     load_versioned: Load | None = None
-    load_encoded: Load | None = None
+    load_encoded: LoadFor | None = None
     permission: Permission | None = None
     ancestors: bool = False
     visible: Visible | None = None

@@ -121,7 +121,7 @@ async def page(
             fits = LOAD_CHUNK if not changes else -(-(max_bytes - used) * len(changes) // used) + 1
             chunk = listed[at : at + max(LOAD_MIN, min(fits, LOAD_MAX))]
             at += len(chunk)
-            rows = await page_rows(rt, table, [i for i, removed in chunk if not removed], fresh)
+            rows = await page_rows(rt, table, actor, [i for i, removed in chunk if not removed], fresh)
             for row_id, removed in chunk:
                 if removed:
                     wire = encoded(ChangeOut(t=table.name, id=row_id, rm=True))

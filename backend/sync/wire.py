@@ -39,11 +39,12 @@ def key(table: str, row_id: str) -> str:
 
 def join_sql(dialect: str, table: str, row_id_sql: str) -> str:
     """``LEFT JOIN`` of the kept entry (``w."version"``, ``w."body"``) of the row whose id is
-    ``row_id_sql`` (text). PostgreSQL gets a lateral primary-key probe per row: a plain join let
-    the planner hash the whole table to answer a hundred rows."""
+    ``row_id_sql`` (text). PostgreSQL gets a primary-key probe per row: a plain join let the
+    planner hash the whole table to answer a few hundred rows, and so did a bare lateral join,
+    which it flattens into one (the ``LIMIT`` keeps it a probe)."""
     key = f"'{table}:' || {row_id_sql}"
     if dialect == "postgres":
-        return f'LEFT JOIN LATERAL (SELECT "version", "body" FROM "sync_wire" WHERE "key" = {key}) w ON true'
+        return f'LEFT JOIN LATERAL (SELECT "version", "body" FROM "sync_wire" WHERE "key" = {key} LIMIT 1) w ON true'
     return f'LEFT JOIN "sync_wire" w ON w."key" = {key}'
 
 

@@ -215,10 +215,75 @@ async def _load(rt: Runtime, ids: Sequence[str], versioned: bool) -> dict[str, R
     return out
 
 
-async def load_encoded(rt: Runtime, ids: Sequence[str]) -> dict[str, Row]:
-    """Rows for pages: a notice whose encoding is kept at its current version comes as that text
-    with only what :func:`visible` reads (status, owner, target paths) — one light statement per
-    500; the others load in full and are encoded now."""
+def _visible_sql(actor: Actor, row: str) -> tuple[str, list[str]]:
+    """:func:`visible` as an SQL condition on ``row`` (a relation with ``uid``, ``status``,
+    ``owner_path``) and its arguments. Paths are compared by exact prefix (``substr``), never by
+    ``LIKE``, so no character in an area path can widen a scope. ``tests/core/notices`` holds the
+    two to the same answer row by row."""
+    scopes = actor.scope_paths(Permission.NOTICE_READ)
+    if not scopes:
+        return "1 = 0", []
+    owned = " OR ".join(f'substr({row}."owner_path", 1, {len(s)}) = {{}}' for s in scopes)
+    reached = " OR ".join(
+        f'substr(t."area_path", 1, {len(s)}) = {{}} OR substr({{}}, 1, length(t."area_path")) = t."area_path"'
+        for s in scopes
+    )
+    pipeline = ", ".join(f"'{status}'" for status in PIPELINE)
+    sql = (
+        f'(({row}."status" IN ({pipeline}) AND ({owned})) OR ({row}."status" = \'published\' AND EXISTS '
+        f'(SELECT 1 FROM "notice_target" t WHERE t."notice" = {row}."uid" AND ({reached}))))'
+    )
+    return sql, [*scopes, *(x for s in scopes for x in (s, s))]
+
+
+async def load_encoded(rt: Runtime, actor: Actor, ids: Sequence[str]) -> dict[str, Row]:
+    """Rows for ``actor``'s pages. A notice the actor may see whose encoding is kept at its
+    current version comes as the whole change framed by the database around that text (``framed``:
+    no Python per row but taking the bytes); the others go through :func:`_load_kept`. One
+    statement per 500."""
+    wanted = _uuids(ids)
+    row_id = _row_id_sql(rt)
+    seen, seen_args = _visible_sql(actor, "x")
+    kept = wire.join_sql(rt.db.dialect, TABLE, 'x."id"')
+    # The change as ChangeOut encodes it; the constant parts go as arguments (the query's text
+    # takes no braces).
+    framed = '{} || x."id" || {} || CAST(x."v" AS TEXT) || {} || w."body" || {}'
+    frame_args = [f'{{"t":"{TABLE}","id":"', '","v":', ',"f":', "}"]
+    framed = f"convert_to({framed}, 'UTF8')" if rt.db.dialect == "postgres" else f"CAST({framed} AS BLOB)"
+    # PostgreSQL would fold ``x`` into the outer query and probe the row's version once per use.
+    fence = " OFFSET 0" if rt.db.dialect == "postgres" else ""
+    out: dict[str, Row] = {}
+    rest: list[str] = []
+    for start in range(0, len(wanted), 500):
+        chunk = wanted[start : start + 500]
+        match, args = rt.db.any_of(chunk, "uuid")
+        # The ids' range as well: a scan's chunk is a run of ids in order, which the primary key
+        # finds without reading the table.
+        args += [min(chunk), max(chunk)]
+        records = await rt.db.fetch(
+            f'SELECT x."id", x."v", CASE WHEN w."version" = x."v" AND {seen} THEN {framed} END AS "_framed" '
+            f'FROM (SELECT {row_id} AS "id", n."id" AS "uid", n."status", n."owner_path", '
+            f'{_version_sql(rt)} AS "v" FROM "notice" n WHERE n."id" {match} AND n."id" BETWEEN {{}} AND {{}}{fence}) x '
+            f"{kept}",
+            *seen_args,
+            *frame_args,
+            *args,
+        )
+        for r in records:
+            found = str(r["id"])
+            if r["_framed"] is None:
+                rest.append(found)
+                continue
+            out[found] = Row(id=found, data={}, paths=(), version=int(r["v"]), framed=bytes(r["_framed"]))
+    if rest:
+        out.update(await _load_kept(rt, rest))
+    return out
+
+
+async def _load_kept(rt: Runtime, ids: Sequence[str]) -> dict[str, Row]:
+    """Rows for pages, checked in Python: a notice whose encoding is kept at its current version
+    comes as that text with only what :func:`visible` reads (status, owner, target paths) — one
+    light statement per 500; the others load in full and are encoded now."""
     wanted = _uuids(ids)
     # The target paths as an array the driver decodes (PostgreSQL), or JSON text (SQLite).
     agg = "array_agg" if rt.db.dialect == "postgres" else "json_group_array"
