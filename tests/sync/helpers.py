@@ -9,6 +9,7 @@ from typing import Any
 
 import httpx
 
+from backend.core.accounts.permissions import Role
 from mobile_client_py.offline import Backoff, OfflineOfficial
 from mobile_client_py.store import Store
 from mobile_client_py.transport import AsgiTransport, Fault, FaultyTransport
@@ -59,3 +60,16 @@ def draft(
     fields = {"title": title, "body": body, "category": "health", "priority": "normal", "targets": ["38001"]}
     fields.update(extra)
     return fields
+
+
+async def written_phone(
+    client: Any, factory: Any, path: Path, count: int
+) -> tuple[OfflineOfficial, list[str]]:
+    """A commune official's phone (in the area tree of ``factory``) that has pushed ``count``
+    notice drafts, all accepted."""
+    await factory.tree()
+    writer = phone(client.app, path, await factory.user((Role.COMMUNE_OFFICIAL, "38001")))
+    await writer.sync()
+    ids = [writer.create("notice", draft(title=f"Tiêm chủng đợt {i}")) for i in range(count)]
+    assert (await writer.sync()).rejected == 0
+    return writer, ids

@@ -7,7 +7,7 @@ from typing import Any
 import httpx
 
 from backend.core.accounts.permissions import Role
-from tests.sync.helpers import draft, phone
+from tests.sync.helpers import draft, phone, written_phone
 
 
 def count_statements(rt: Any, monkeypatch: Any) -> list[str]:
@@ -24,16 +24,6 @@ def count_statements(rt: Any, monkeypatch: Any) -> list[str]:
 
     monkeypatch.setattr(kind, "run_querystring", counted)
     return seen
-
-
-async def written_phone(client: Any, factory: Any, path: Any, count: int) -> tuple[Any, list[str]]:
-    """A commune official's phone that has pushed ``count`` notice drafts."""
-    await factory.tree()
-    writer = phone(client.app, path, await factory.user((Role.COMMUNE_OFFICIAL, "38001")))
-    await writer.sync()
-    ids = [writer.create("notice", draft(title=f"Tiêm chủng đợt {i}")) for i in range(count)]
-    await writer.sync()
-    return writer, ids
 
 
 def rewrite(writer: Any, ids: list[str], round_: int) -> None:
@@ -85,12 +75,7 @@ async def test_a_push_runs_the_same_statement_texts_for_three_mutations_or_thirt
 
 
 async def test_a_phone_asks_for_pages_by_what_they_cost_on_the_wire(client, factory, tmp_path):
-    await factory.tree()
-    writer = phone(client.app, tmp_path / "w.db", await factory.user((Role.COMMUNE_OFFICIAL, "38001")))
-    await writer.sync()
-    for i in range(150):
-        writer.create("notice", draft(title=f"Tiêm chủng đợt {i}"))
-    assert (await writer.sync()).rejected == 0
+    await written_phone(client, factory, tmp_path / "w.db", 150)
 
     budget = 8 * 1024
     reader = phone(

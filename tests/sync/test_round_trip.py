@@ -10,7 +10,7 @@ from backend.core.accounts.permissions import Role
 from backend.core.notices.tables import Notice
 from backend.sync.tables import SyncConflict, SyncMutation
 from mobile_client_py.offline import Killed
-from tests.sync.helpers import draft, phone
+from tests.sync.helpers import draft, phone, written_phone
 
 
 async def test_a_draft_made_offline_reaches_the_server_and_a_colleagues_phone(client, factory, tmp_path):
@@ -48,12 +48,7 @@ async def test_a_draft_made_offline_reaches_the_server_and_a_colleagues_phone(cl
 
 
 async def test_a_first_login_asks_for_the_next_page_before_applying_the_last(client, factory, tmp_path):
-    await factory.tree()
-    writer = phone(client.app, tmp_path / "w.db", await factory.user((Role.COMMUNE_OFFICIAL, "38001")))
-    await writer.sync()
-    for i in range(60):
-        writer.create("notice", draft(title=f"Tiêm chủng đợt {i}"))
-    assert (await writer.sync()).rejected == 0
+    await written_phone(client, factory, tmp_path / "w.db", 60)
 
     points: list[str] = []
     reader = phone(
@@ -74,11 +69,8 @@ async def test_a_first_login_asks_for_the_next_page_before_applying_the_last(cli
 async def test_a_phone_killed_while_applying_with_the_next_page_asked_for_resumes_with_every_row_once(
     client, factory, tmp_path
 ):
-    await factory.tree()
-    writer = phone(client.app, tmp_path / "w.db", await factory.user((Role.COMMUNE_OFFICIAL, "38001")))
-    await writer.sync()
-    ids = {writer.create("notice", draft(title=f"Tiêm chủng đợt {i}")) for i in range(60)}
-    assert (await writer.sync()).rejected == 0
+    _, written = await written_phone(client, factory, tmp_path / "w.db", 60)
+    ids = set(written)
     user = await factory.user((Role.COMMUNE_OFFICIAL, "38001"))
 
     applying = 0
