@@ -173,32 +173,27 @@ class FanOut:
     async def run(self) -> None:
         rt = self.rt
         last_id = 0
-        # The next page is claimed while the current one is sent; its claim is stamped then, so it
-        # is used only while still young and otherwise handed back and claimed afresh.
-        self._next: asyncio.Task[tuple[list[Row], int, datetime]] | None = None
+        # Pages are claimed one after the other, not ahead while the current one is sent: a claim
+        # running in the database thread alongside the event loop made both slower (measured on
+        # SQLite: ~12 µs more CPU a message, most of it in the encryption), more than the wait.
         try:
             while True:
                 ttl = ttl_for(self.notice, self.event, rt.clock.now())
                 if ttl is None:
-                    await self._release_next()
                     await deliveries.skip_open(rt, self.notice_id, self.event, "validity ended")
                     break
                 if self.event == "published" and last_id and not await self._still_published():
                     break
-                rows, last_id_seen = await self._claim(last_id)
+                rows, last_id_seen = await deliveries.claim(rt, self.notice_id, self.event, last_id, PAGE)
                 if last_id_seen == last_id:
                     break
                 last_id = last_id_seen
-                self._next = asyncio.ensure_future(self._claim_stamped(last_id))
                 if rows:
                     await self._page(rows, options_for(self.notice, ttl))
         finally:
-            try:
-                await self._release_next()
-            finally:
-                for sender in (self.webpush, self.fcm):
-                    if sender is not None:
-                        await sender.aclose()
+            for sender in (self.webpush, self.fcm):
+                if sender is not None:
+                    await sender.aclose()
         if self.retries:
             after = min(3600.0, max(self.retry_after)) if self.retry_after else None
             raise RetryLater(f"{self.retries} push deliveries to retry", after)
@@ -207,32 +202,6 @@ class FanOut:
             raise RetryLater(
                 "push deliveries held by another fan-out", deliveries.SENDING_LEASE.total_seconds()
             )
-
-    async def _claim_stamped(self, after_id: int) -> tuple[list[Row], int, datetime]:
-        now = self.rt.clock.now()
-        rows, last = await deliveries.claim(self.rt, self.notice_id, self.event, after_id, PAGE)
-        return rows, last, now
-
-    async def _claim(self, after_id: int) -> tuple[list[Row], int]:
-        task, self._next = self._next, None
-        if task is not None:
-            rows, last, claimed_at = await task
-            if self.rt.clock.now() - claimed_at < deliveries.SENDING_LEASE / 4:
-                return rows, last
-            await deliveries.release(self.rt, rows)
-        return await deliveries.claim(self.rt, self.notice_id, self.event, after_id, PAGE)
-
-    async def _release_next(self) -> None:
-        """Hand a page claimed ahead back (to ``pending``): it was never started."""
-        task, self._next = self._next, None
-        if task is None:
-            return
-        try:
-            rows, _, _ = await asyncio.shield(task)
-        except Exception:
-            log.exception("claiming the next push page failed")
-            return
-        await asyncio.shield(deliveries.release(self.rt, rows))
 
     async def _still_published(self) -> bool:
         status = await deliveries.notice_status(self.rt, self.notice_id)

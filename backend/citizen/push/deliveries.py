@@ -240,12 +240,6 @@ async def record(
     await _write(rt, updates, unstarted, pruned)
 
 
-async def release(rt: Runtime, rows: Sequence[Row]) -> None:
-    """Rows claimed but never started go back to ``pending``."""
-    if rows:
-        await _write(rt, [], [r.id for r in rows], [])
-
-
 async def _write(
     rt: Runtime,
     updates: list[tuple[str, int | None, str, datetime | None, list[int]]],

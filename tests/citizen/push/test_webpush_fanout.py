@@ -230,7 +230,7 @@ async def test_a_notice_withdrawn_mid_fanout_stops_after_the_page_in_flight(
 
     monkeypatch.setattr(deliveries, "record", record_then_withdraw)
     await world.drain()
-    clock.advance(seconds=121)  # the page claimed ahead was handed back; the retry skips it
+    clock.advance(seconds=121)  # every lease has run out: a retry finds nothing left to send
     await world.drain()
     assert sum(push_service.counts().values()) == 3
     stats = stats_of(await world.stats(notice["id"]))
