@@ -136,11 +136,11 @@ def parse_mutations(protocol: int, raw: list[Any]) -> list[Mutation]:
     return out
 
 
-def scan_mark(req: SyncIn) -> int:
+def scan_mark(rt: Runtime, req: SyncIn, token: str) -> int:
     """The mark of the scan the phone continues (0 if none, or if its token is unreadable: the page
-    itself then answers that)."""
+    itself then answers that), or, for a first login, the mark it may start from."""
     if req.scan is None:
-        return 0
+        return scans.reusable_mark(rt, token) if req.scope is None else 0
     try:
         return scans.ScanState.decode(req.scan).mark
     except BadRequest:
@@ -148,10 +148,11 @@ def scan_mark(req: SyncIn) -> int:
 
 
 async def starting_facts(rt: Runtime, actor: Actor, req: SyncIn, token: str) -> Snapshot:
-    facts = await snapshot(rt, req.device, req.cursor, token, scan_mark(req))
+    mark = scan_mark(rt, req, token)
+    facts = await snapshot(rt, req.device, req.cursor, token, mark)
     if facts is None:
         await get_state(rt)  # the first sync of this server makes its state row
-        facts = await snapshot(rt, req.device, req.cursor, token, scan_mark(req))
+        facts = await snapshot(rt, req.device, req.cursor, token, mark)
         assert facts is not None
     if not facts.scope_known:
         await remember(rt, actor)
@@ -252,7 +253,7 @@ async def _page(
         return await _scan(rt, registry, actor, req, state, max_bytes, known, fresh)
     mark = known.top if known is not None else None
     if req.scope is None:
-        state = await scans.start(rt, "snapshot", token, mark=mark)
+        state = await scans.start_snapshot(rt, token, known)
         return await _scan(rt, registry, actor, req, state, max_bytes, known, fresh)
     if req.scope != token:
         state = await scans.start(rt, "delta", token, req.scope, mark=mark)

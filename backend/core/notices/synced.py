@@ -605,5 +605,6 @@ def register(registry: Registry) -> None:
             create_many=create_many,
             update=update,
             delete=delete,
+            shared=True,  # what a notice shows and who sees it follow from the grants alone
         )
     )
