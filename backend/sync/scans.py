@@ -114,22 +114,36 @@ def reusable_mark(rt: Runtime, token: str) -> int:
 
 async def start_snapshot(rt: Runtime, token: str, known: Snapshot | None) -> ScanState:
     """A first login's scan. Within ``sync_snapshot_reuse_s`` of the last snapshot of the same
-    scope, while few changes came after it (``REUSE_TAIL``), it starts from that snapshot's mark,
-    not the newest: the rows it sends are at least as new
-    as the mark either way, and the incremental pull from the mark brings what changed since — but
-    it walks the listings that snapshot left, shared tables' encoded changes included. The mark is
-    taken only if the server's history there is unchanged and above the tombstone floor."""
+    scope it starts from that snapshot's mark, not the newest, if few changes came after it (at most
+    ``REUSE_TAIL``, and at most a tenth of the rows it listed): the rows it sends are at least as
+    new as the mark either way, and the incremental pull from the mark brings what changed since —
+    but it walks the listings that snapshot left, shared tables' encoded changes included. The mark
+    is taken only if the server's history there is unchanged and above the tombstone floor."""
     started = recall(_started, token)
     if known is not None and started is not None:
         mark, history, _ = started
-        fresh = reusable_mark(rt, token) == mark > 0 and known.top - mark <= REUSE_TAIL
-        if fresh and known.state.floor <= mark and known.history(mark) == history:
+        tail = known.top - mark
+        if (
+            reusable_mark(rt, token) == mark > 0
+            and tail <= min(REUSE_TAIL, _listed_rows(history, token, mark) // 10)
+            and known.state.floor <= mark
+            and known.history(mark) == history
+        ):
             return ScanState(kind="snapshot", new=token, mark=mark)
     state = await start(rt, "snapshot", token, mark=known.top if known is not None else None)
     history = known.history(state.mark) if known is not None else None
     if history is not None:
         keep(_started, token, (state.mark, history, rt.clock.now()), LISTED_KEPT)
     return state
+
+
+def _listed_rows(history: str, token: str, mark: int) -> int:
+    """Rows the snapshot of this scope at this mark has listed, as far as its listings are kept."""
+    return sum(
+        len(listing.ids)
+        for (at, kind, new, _, listed_mark, _), listing in _listed.items()
+        if (at, kind, new, listed_mark) == (history, "snapshot", token, mark)
+    )
 
 
 async def page(
