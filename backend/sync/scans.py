@@ -24,6 +24,7 @@ import msgspec
 
 from backend.core.accounts.permissions import Actor
 from backend.lib.errors import BadRequest
+from backend.lib.gzip_parts import Deflated, deflate
 from backend.lib.recent import keep, recall
 from backend.runtime import Runtime
 from backend.sync.pull import encoded, page_rows, wire_change
@@ -67,6 +68,7 @@ class ScanPage:
     state: ScanState
     done: bool
     bytes: int
+    packed: Deflated | None = None  # the changes, comma-joined and compressed, for a shared page
 
 
 @dataclass
@@ -90,6 +92,11 @@ class Listing:
 _listed: OrderedDict[tuple[str, str, str, str, int, str], Listing] = OrderedDict()
 LISTED_KEPT = 16
 SHARED_MAX = 4 * 1024 * 1024  # encoded bytes kept per listing (a commune's notices are well below)
+
+# Whole pages of shared snapshots (every change from a shared listing), compressed once, by where
+# they start and the page size asked for: the phones of one scope ask for the same pages.
+_pages: OrderedDict[tuple[str, str, int, int, str, int], ScanPage] = OrderedDict()
+PAGES_KEPT = 64
 
 # A snapshot is reused only while at most this many changes (anywhere) came after its mark: the
 # phone pulls them right after the snapshot, some of its rows a second time.
@@ -158,12 +165,18 @@ async def page(
 ) -> ScanPage:
     """The next page of a scan. ``history``: ``"<epoch>:<tag at the mark>"`` if the caller read it;
     ``fresh``: collects the rows encoded afresh (:func:`~backend.sync.pull.page_rows`)."""
-    tables = registry.names
-    changes: list[msgspec.Raw] = []
-    used = 0
     # The server's history at the mark (a restored or emptied database may reuse its numbers).
     if history is None:
         history = f"{(await get_state(rt)).epoch}:{await change_tag(rt, state.mark)}"
+    start = (history, state.new, state.mark, state.table, state.after, max_bytes)
+    if state.kind == "snapshot":
+        kept = recall(_pages, start)
+        if kept is not None:
+            return ScanPage(kept.changes, ScanState(**asdict(kept.state)), kept.done, kept.bytes, kept.packed)
+    tables = registry.names
+    changes: list[msgspec.Raw] = []
+    used = 0
+    shared = state.kind == "snapshot"  # so far, every change of the page from a shared listing
     while state.table < len(tables):
         table = registry.get(tables[state.table])
         assert table is not None
@@ -179,6 +192,7 @@ async def page(
             listing = Listing(ids, [] if state.kind == "snapshot" and table.shared else None)
             keep(_listed, key, listing, LISTED_KEPT)
         listed = listing.ids
+        shared = shared and listing.wires is not None
         at = bisect.bisect_right(listed, (state.after, True)) if state.after else 0
         while at < len(listed):
             if listing.wires is not None and at < len(listing.wires):
@@ -196,7 +210,9 @@ async def page(
                     continue  # deleted since the ids were read; a pull will say so
                 size = len(wire) + 1
                 if changes and used + size > max_bytes:
-                    return ScanPage(changes=changes, state=state, done=False, bytes=used)
+                    return _finish(
+                        start, ScanPage(changes=changes, state=state, done=False, bytes=used), shared
+                    )
                 changes.append(wire)
                 used += size
                 state.after = row_id
@@ -206,7 +222,16 @@ async def page(
         # Read after every id set of the scan: any row that left the old scope after its table's
         # ids were read did so in a change at or below this mark.
         state.wide_until = await high_water(rt)
-    return ScanPage(changes=changes, state=state, done=True, bytes=used)
+    return _finish(start, ScanPage(changes=changes, state=state, done=True, bytes=used), shared)
+
+
+def _finish(start: tuple[str, str, int, int, str, int], page: ScanPage, shared: bool) -> ScanPage:
+    """Keep a page made of shared listings only, compressed, for the scope's next phones."""
+    if shared and page.changes:
+        page.packed = deflate(b",".join(page.changes))
+        kept = ScanPage(page.changes, ScanState(**asdict(page.state)), page.done, page.bytes, page.packed)
+        keep(_pages, start, kept, PAGES_KEPT)
+    return page
 
 
 async def _encode(

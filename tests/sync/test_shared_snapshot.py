@@ -115,3 +115,46 @@ def test_only_tables_whose_rows_follow_from_the_grants_are_shared():
     for name in ("training_completion", "conflict", "feedback"):
         table = registry.get(name)
         assert table is not None and not table.shared, name
+
+
+async def test_a_shared_page_is_compressed_once_for_every_phone_of_the_scope(
+    client, factory, tmp_path, monkeypatch
+):
+    made: list[int] = []
+    deflate = scans.deflate
+    monkeypatch.setattr(scans, "deflate", lambda raw: made.append(len(raw)) or deflate(raw))
+    writer, _ = await written_phone(client, factory, tmp_path / "w.db", 40)
+    first = phone(
+        client.app, tmp_path / "a.db", await factory.user((Role.COMMUNE_OFFICIAL, "38001")), page_bytes=1024
+    )
+    first_report = await first.sync()
+    assert first_report.requests > 2
+    assert made
+    made.clear()
+    second = phone(
+        client.app, tmp_path / "b.db", await factory.user((Role.COMMUNE_OFFICIAL, "38001")), page_bytes=1024
+    )
+    report = await second.sync()
+    assert made == []
+    # The same pages, the same bytes on the wire.
+    assert (report.requests, report.bytes_down) == (first_report.requests, first_report.bytes_down)
+    assert second.rows("notice") == first.rows("notice") == writer.rows("notice")
+
+
+async def test_an_answer_is_the_same_json_compressed_or_not(client, factory, tmp_path):
+    await written_phone(client, factory, tmp_path / "w.db", 20)
+    user = await factory.user((Role.COMMUNE_OFFICIAL, "38001"))
+    body = phone(client.app, tmp_path / "a.db", user)._request(False)
+    answers = {}
+    for encoding in ("gzip", "identity"):
+        response = await client.post(
+            "/api/v1/sync",
+            json=body,
+            headers={"Authorization": f"Bearer {user.token}", "Accept-Encoding": encoding},
+        )
+        assert response.status_code == 200
+        assert response.headers["vary"] == "Accept-Encoding"
+        assert response.headers.get("content-encoding") == (encoding if encoding == "gzip" else None)
+        answers[encoding] = response.json()
+    assert answers["gzip"] == answers["identity"]
+    assert len(answers["gzip"]["changes"]) > 20  # the areas and the 20 notices
