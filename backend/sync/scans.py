@@ -96,7 +96,7 @@ SHARED_MAX = 4 * 1024 * 1024  # encoded bytes kept per listing (a commune's noti
 # Whole pages of shared snapshots (every change from a shared listing), compressed once, by where
 # they start and the page size asked for: the phones of one scope ask for the same pages.
 _pages: OrderedDict[tuple[str, str, int, int, str, int], ScanPage] = OrderedDict()
-PAGES_KEPT = 64
+PAGES_KEPT = 32  # pages of at most KENG_SYNC_MAX_PAGE_BYTES: 32 MB at worst, a few MB as phones ask
 
 # A snapshot is reused only while at most this many changes (anywhere) came after its mark: the
 # phone pulls them right after the snapshot, some of its rows a second time.
