@@ -254,7 +254,7 @@ class Settings:
         metadata=_meta(
             "KENG_SYNC_SNAPSHOT_REUSE_S",
             "Seconds a first-login snapshot of a scope is reused for the next phones of that scope "
-            "(they then pull what changed since it); 0 takes a new one for every phone.",
+            "(they then pull what changed since it); 0: every snapshot starts at the newest change.",
         ),
     )
     sync_blob_max_bytes: int = field(
