@@ -249,6 +249,14 @@ class Settings:
             "KENG_SYNC_MAX_PAGE_BYTES", "Largest page of changes (uncompressed bytes) a phone may ask for."
         ),
     )
+    sync_snapshot_reuse_s: int = field(
+        default=600,
+        metadata=_meta(
+            "KENG_SYNC_SNAPSHOT_REUSE_S",
+            "Seconds a first-login snapshot of a scope is reused for the next phones of that scope "
+            "(they then pull what changed since it); 0: every snapshot starts at the newest change.",
+        ),
+    )
     sync_blob_max_bytes: int = field(
         default=500 * 1024 * 1024,
         metadata=_meta(

@@ -410,10 +410,10 @@ class OfflineOfficial:
         raise AssertionError("unreachable")
 
     def _apply(self, answer: dict[str, Any], report: SyncReport) -> list[str]:
-        """One checkpoint, all or nothing."""
+        """One checkpoint, all or nothing (committed without a flush: see :meth:`Store.transaction`)."""
         s = self.store
         mismatched: list[str] = []
-        with s.transaction():
+        with s.transaction(durable=False):
             self.hook("applying")
             if answer.get("reset"):
                 report.resets.append(answer["reset"]["reason"])

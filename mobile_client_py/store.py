@@ -63,15 +63,29 @@ class Store:
         self.db.close()
 
     @contextlib.contextmanager
-    def transaction(self) -> Iterator[sqlite3.Connection]:
-        """All or nothing; an exception (or a kill) inside leaves the store as it was."""
-        self.db.execute("BEGIN IMMEDIATE")
+    def transaction(self, durable: bool = True) -> Iterator[sqlite3.Connection]:
+        """All or nothing; an exception (or a kill) inside leaves the store as it was.
+
+        ``durable=False`` commits without waiting for the flash to confirm (SQLite's ``NORMAL``
+        sync in WAL mode), for what the server holds and would send again: a checkpoint. A power
+        cut may then take back the last such commits, never part of one, and never one without
+        the commits after it (the log is written in order and the next durable commit flushes it
+        all), so the store is as a phone killed a little earlier would have left it — from which
+        it resumes (mutations whose acknowledgement was taken back are sent again and recognised).
+        The official's own work (the mutation queue) is always committed durably."""
+        if not durable:
+            self.db.execute("PRAGMA synchronous=NORMAL")
         try:
-            yield self.db
-        except BaseException:
-            self.db.execute("ROLLBACK")
-            raise
-        self.db.execute("COMMIT")
+            self.db.execute("BEGIN IMMEDIATE")
+            try:
+                yield self.db
+            except BaseException:
+                self.db.execute("ROLLBACK")
+                raise
+            self.db.execute("COMMIT")
+        finally:
+            if not durable:
+                self.db.execute("PRAGMA synchronous=FULL")
 
     # -- meta ---------------------------------------------------------------------------------
 

@@ -240,6 +240,7 @@ def register(registry: Registry) -> None:
             fields={"sessions": Field("client_wins"), "note": Field("client_wins")},
             schema=ScheduleFields,
             update=update_schedule,
+            shared=True,  # scope by the stations in the grants' areas
         )
     )
     create_only = Field("server_wins", create_only=True)
@@ -263,5 +264,6 @@ def register(registry: Registry) -> None:
             schema=LogFields,
             create=create_entry,
             update=correct_entry,
+            shared=True,  # scope by the stations in the grants' areas
         )
     )

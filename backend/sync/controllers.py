@@ -6,7 +6,7 @@ import uuid
 from typing import Annotated
 
 import msgspec
-from litestar import Controller, Request, get, post
+from litestar import Controller, MediaType, Request, Response, get, post
 from litestar.params import FromPath, FromQuery, JSONBody, QueryParameter
 
 from backend.deps import ActorDep, RuntimeDep
@@ -14,7 +14,7 @@ from backend.lib.errors import BadRequest
 from backend.lib.http import bearer_first, errors
 from backend.lib.i18n import pick_language
 from backend.runtime import Runtime
-from backend.sync import conflicts, integrity, services
+from backend.sync import answers, conflicts, integrity, services
 from backend.sync.schemas import (
     ConflictList,
     ConflictOut,
@@ -34,10 +34,14 @@ def _language(request: Request) -> str:
     return pick_language(request.headers.get("accept-language"))
 
 
-async def _run(request: Request, rt: Runtime, actor: ActorDep, data: SyncIn) -> SyncOut:
+async def _run(request: Request, rt: Runtime, actor: ActorDep, data: SyncIn) -> Response[SyncOut]:
+    """The checkpoint, compressed by :mod:`backend.sync.answers` (the app's compression is off for
+    these routes: a shared snapshot page comes compressed already)."""
     gate = await services.gate_for(request.app.state, rt)
     async with gate.enter(data.device):
-        return await services.round_trip(rt, rt.sync_tables, actor, data, _language(request))
+        answer = await services.round_trip(rt, rt.sync_tables, actor, data, _language(request))
+    body, headers = answers.encode(answer, "gzip" in request.headers.get("accept-encoding", ""))
+    return Response(body, media_type=MediaType.JSON, headers=headers)  # type: ignore[arg-type]
 
 
 class SyncController(Controller):
@@ -52,10 +56,11 @@ class SyncController(Controller):
         summary="Push pending mutations and pull one checkpoint of changes in one round trip",
         responses=SYNC_ERRORS,
         status_code=200,
+        skip_compression=True,
     )
     async def round_trip(
         self, request: Request, rt: RuntimeDep, actor: ActorDep, data: JSONBody[SyncIn]
-    ) -> SyncOut:
+    ) -> Response[SyncOut]:
         return await _run(request, rt, actor, data)
 
     @get(
@@ -63,6 +68,7 @@ class SyncController(Controller):
         operation_id="syncPull",
         summary="Pull one checkpoint of changes without pushing (same answer as the round trip)",
         responses=SYNC_ERRORS,
+        skip_compression=True,
     )
     async def pull_only(
         self,
@@ -79,7 +85,7 @@ class SyncController(Controller):
         wide: FromQuery[str | None] = None,
         max_bytes: Annotated[int, QueryParameter(ge=1024)] = 65536,
         digest: FromQuery[bool] = False,
-    ) -> SyncOut:
+    ) -> Response[SyncOut]:
         query = {
             "protocol": protocol,
             "device": device,

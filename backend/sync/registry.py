@@ -131,6 +131,10 @@ class SyncedTable:
     with its version and ``encoded`` set, taking kept encodings (:mod:`backend.sync.wire`) where
     they are current — ``data`` is then empty and ``raw`` holds only what ``visible`` needs — or
     with ``framed`` set: the whole change as it goes out, for a row the actor may see.
+    ``shared`` says which rows an actor sees, and how they look on the wire, follow from the actor's
+    grants alone — never from the account — so the phones of every account with the same grants
+    may be sent the same encoded snapshot pages (:mod:`backend.sync.scans`); leave it off for a
+    table with rows of one account (training completions, conflicts).
     Without ``create``/``update``/``delete`` the table is read-only on phones. Write hooks raise
     :class:`~backend.lib.errors.DomainError` for a mutation that can never succeed; the engine
     rolls back what the hook wrote and answers the phone "rejected" with that error."""
@@ -150,6 +154,7 @@ class SyncedTable:
     delete: Delete | None = None
     id_check: IdCheck = uuid_id
     schema: type | None = None  # a msgspec Struct typing the writable fields (all optional)
+    shared: bool = False
 
     def scope_paths(self, actor: Actor) -> list[str]:
         if self.permission is None:

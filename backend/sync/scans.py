@@ -18,17 +18,19 @@ import bisect
 import json
 from collections import OrderedDict
 from dataclasses import asdict, dataclass
+from datetime import datetime
 
 import msgspec
 
 from backend.core.accounts.permissions import Actor
 from backend.lib.errors import BadRequest
+from backend.lib.gzip_parts import Deflated, deflate
 from backend.lib.recent import keep, recall
 from backend.runtime import Runtime
 from backend.sync.pull import encoded, page_rows, wire_change
-from backend.sync.registry import Registry, Row
+from backend.sync.registry import Registry, Row, SyncedTable
 from backend.sync.schemas import ChangeOut
-from backend.sync.state import change_tag, get_state, high_water
+from backend.sync.state import Snapshot, change_tag, get_state, high_water
 
 # Rows loaded at a time: first LOAD_CHUNK (a 64 KB page holds about a hundred notices), then about as
 # many as the rest of the page holds, within LOAD_MIN..LOAD_MAX (a 1 MB page holds ~1,800 notices).
@@ -66,20 +68,89 @@ class ScanPage:
     state: ScanState
     done: bool
     bytes: int
+    packed: Deflated | None = None  # the changes, comma-joined and compressed, for a shared page
 
 
-# The ids a scan walks, as listed for its first page, kept for its next pages (a first login of
-# thousands of rows is dozens of pages). Listing them again per page would be just as correct — the
-# mark was read before the ids, so anything created meanwhile comes with the incremental pull and
-# anything deleted meanwhile is skipped when its row is loaded — only slower. Per process; a scan
-# whose next page lands on another process lists them again.
-_listed: OrderedDict[tuple[str, str, str, str, int, str], list[tuple[str, bool]]] = OrderedDict()
+@dataclass
+class Listing:
+    """The ids a scan walks in one table, as listed for its first page, kept for its next pages (a
+    first login of thousands of rows is dozens of pages). Listing them again per page would be just
+    as correct — the mark was read before the ids, so anything created meanwhile comes with the
+    incremental pull and anything deleted meanwhile is skipped when its row is loaded — only slower.
+
+    For a table whose rows look the same to every account with the same grants
+    (:attr:`~backend.sync.registry.SyncedTable.shared`), a snapshot also keeps the changes it
+    encoded, in the ids' order (None: the row was gone): the next phone of that scope, starting
+    from the same mark (:func:`start_snapshot`), gets its pages without reading the rows again."""
+
+    ids: list[tuple[str, bool]]
+    wires: list[msgspec.Raw | None] | None = None  # None: not kept for this listing
+    kept: int = 0  # bytes in ``wires``
+
+
+# Per process; a scan whose next page lands on another process lists (and encodes) again.
+_listed: OrderedDict[tuple[str, str, str, str, int, str], Listing] = OrderedDict()
 LISTED_KEPT = 16
+SHARED_MAX = 4 * 1024 * 1024  # encoded bytes kept per listing (a commune's notices are well below)
+
+# Whole pages of shared snapshots (every change from a shared listing), compressed once, by where
+# they start and the page size asked for: the phones of one scope ask for the same pages.
+_pages: OrderedDict[tuple[str, str, int, int, str, int], ScanPage] = OrderedDict()
+PAGES_KEPT = 32  # pages of at most KENG_SYNC_MAX_PAGE_BYTES: 32 MB at worst, a few MB as phones ask
+
+# A snapshot is reused only while at most this many changes (anywhere) came after its mark: the
+# phone pulls them right after the snapshot, some of its rows a second time.
+REUSE_TAIL = 1000
+# The latest snapshot started for each scope token: its mark, the history at that mark, and when.
+_started: OrderedDict[str, tuple[int, str, datetime]] = OrderedDict()
 
 
 async def start(rt: Runtime, kind: str, new: str, old: str = "", mark: int | None = None) -> ScanState:
     """A new scan; ``mark``: the high-water mark if the caller has just read it."""
     return ScanState(kind=kind, new=new, old=old, mark=await high_water(rt) if mark is None else mark)
+
+
+def reusable_mark(rt: Runtime, token: str) -> int:
+    """The mark a new snapshot of this scope could start from (0: none recent enough); its
+    history is checked by :func:`start_snapshot`, so the caller reads the tag at it."""
+    started = _started.get(token)
+    if started is None or (rt.clock.now() - started[2]).total_seconds() > rt.settings.sync_snapshot_reuse_s:
+        return 0
+    return started[0]
+
+
+async def start_snapshot(rt: Runtime, token: str, known: Snapshot | None) -> ScanState:
+    """A first login's scan. Within ``sync_snapshot_reuse_s`` of the last snapshot of the same
+    scope it starts from that snapshot's mark, not the newest, if few changes came after it (at most
+    ``REUSE_TAIL``, and at most a tenth of the rows it listed): the rows it sends are at least as
+    new as the mark either way, and the incremental pull from the mark brings what changed since —
+    but it walks the listings that snapshot left, shared tables' encoded changes included. The mark
+    is taken only if the server's history there is unchanged and above the tombstone floor."""
+    started = recall(_started, token)
+    if known is not None and started is not None:
+        mark, history, _ = started
+        tail = known.top - mark
+        if (
+            reusable_mark(rt, token) == mark > 0
+            and tail <= min(REUSE_TAIL, _listed_rows(history, token, mark) // 10)
+            and known.state.floor <= mark
+            and known.history(mark) == history
+        ):
+            return ScanState(kind="snapshot", new=token, mark=mark)
+    state = await start(rt, "snapshot", token, mark=known.top if known is not None else None)
+    history = known.history(state.mark) if known is not None else None
+    if history is not None:
+        keep(_started, token, (state.mark, history, rt.clock.now()), LISTED_KEPT)
+    return state
+
+
+def _listed_rows(history: str, token: str, mark: int) -> int:
+    """Rows the snapshot of this scope at this mark has listed, as far as its listings are kept."""
+    return sum(
+        len(listing.ids)
+        for (at, kind, new, _, listed_mark, _), listing in _listed.items()
+        if (at, kind, new, listed_mark) == (history, "snapshot", token, mark)
+    )
 
 
 async def page(
@@ -94,45 +165,54 @@ async def page(
 ) -> ScanPage:
     """The next page of a scan. ``history``: ``"<epoch>:<tag at the mark>"`` if the caller read it;
     ``fresh``: collects the rows encoded afresh (:func:`~backend.sync.pull.page_rows`)."""
-    tables = registry.names
-    changes: list[msgspec.Raw] = []
-    used = 0
     # The server's history at the mark (a restored or emptied database may reuse its numbers).
     if history is None:
         history = f"{(await get_state(rt)).epoch}:{await change_tag(rt, state.mark)}"
+    start = (history, state.new, state.mark, state.table, state.after, max_bytes)
+    if state.kind == "snapshot":
+        kept = recall(_pages, start)
+        if kept is not None:
+            return ScanPage(kept.changes, ScanState(**asdict(kept.state)), kept.done, kept.bytes, kept.packed)
+    tables = registry.names
+    changes: list[msgspec.Raw] = []
+    used = 0
+    shared = state.kind == "snapshot"  # so far, every change of the page from a shared listing
     while state.table < len(tables):
         table = registry.get(tables[state.table])
         assert table is not None
         key = (history, state.kind, state.new, state.old, state.mark, tables[state.table])
-        listed = recall(_listed, key)
-        if listed is None:
+        listing = recall(_listed, key)
+        if listing is None:
             new_ids = set(await table.ids_in_scope(rt, actor))
             if state.kind == "delta" and old is not None:
                 old_ids = set(await table.ids_in_scope(rt, old))
-                listed = sorted(
-                    [(i, False) for i in new_ids - old_ids] + [(i, True) for i in old_ids - new_ids]
-                )
+                ids = sorted([(i, False) for i in new_ids - old_ids] + [(i, True) for i in old_ids - new_ids])
             else:
-                listed = sorted((i, False) for i in new_ids)
-            keep(_listed, key, listed, LISTED_KEPT)
+                ids = sorted((i, False) for i in new_ids)
+            listing = Listing(ids, [] if state.kind == "snapshot" and table.shared else None)
+            keep(_listed, key, listing, LISTED_KEPT)
+        listed = listing.ids
+        shared = shared and listing.wires is not None
         at = bisect.bisect_right(listed, (state.after, True)) if state.after else 0
         while at < len(listed):
-            # Load about as many rows as the rest of the page holds, judged by the rows so far.
-            fits = LOAD_CHUNK if not changes else -(-(max_bytes - used) * len(changes) // used) + 1
-            chunk = listed[at : at + max(LOAD_MIN, min(fits, LOAD_MAX))]
-            at += len(chunk)
-            rows = await page_rows(rt, table, actor, [i for i, removed in chunk if not removed], fresh)
-            for row_id, removed in chunk:
-                if removed:
-                    wire = encoded(ChangeOut(t=table.name, id=row_id, rm=True))
-                else:
-                    row = rows.get(row_id)
-                    if row is None:
-                        continue  # deleted since the ids were read; a pull will say so
-                    wire = wire_change(table, actor, row_id, row)
+            if listing.wires is not None and at < len(listing.wires):
+                # Encoded for an earlier phone of this scope: as many as the page may hold.
+                wires = listing.wires[at : at + LOAD_MAX]
+            else:
+                # Load about as many rows as the rest of the page holds, judged by the rows so far.
+                fits = LOAD_CHUNK if not changes else -(-(max_bytes - used) * len(changes) // used) + 1
+                chunk = listed[at : at + max(LOAD_MIN, min(fits, LOAD_MAX))]
+                wires = await _encode(rt, table, actor, chunk, fresh)
+                _keep_wires(listing, at, wires)
+            for (row_id, _), wire in zip(listed[at : at + len(wires)], wires, strict=True):
+                at += 1
+                if wire is None:
+                    continue  # deleted since the ids were read; a pull will say so
                 size = len(wire) + 1
                 if changes and used + size > max_bytes:
-                    return ScanPage(changes=changes, state=state, done=False, bytes=used)
+                    return _finish(
+                        start, ScanPage(changes=changes, state=state, done=False, bytes=used), shared
+                    )
                 changes.append(wire)
                 used += size
                 state.after = row_id
@@ -142,4 +222,43 @@ async def page(
         # Read after every id set of the scan: any row that left the old scope after its table's
         # ids were read did so in a change at or below this mark.
         state.wide_until = await high_water(rt)
-    return ScanPage(changes=changes, state=state, done=True, bytes=used)
+    return _finish(start, ScanPage(changes=changes, state=state, done=True, bytes=used), shared)
+
+
+def _finish(start: tuple[str, str, int, int, str, int], page: ScanPage, shared: bool) -> ScanPage:
+    """Keep a page made of shared listings only, compressed, for the scope's next phones."""
+    if shared and page.changes:
+        page.packed = deflate(b",".join(page.changes))
+        kept = ScanPage(page.changes, ScanState(**asdict(page.state)), page.done, page.bytes, page.packed)
+        keep(_pages, start, kept, PAGES_KEPT)
+    return page
+
+
+async def _encode(
+    rt: Runtime,
+    table: SyncedTable,
+    actor: Actor,
+    chunk: list[tuple[str, bool]],
+    fresh: list[tuple[str, Row]] | None,
+) -> list[msgspec.Raw | None]:
+    """Each listed id's change: a removal, the row as it is now, or None if it is gone."""
+    rows = await page_rows(rt, table, actor, [i for i, removed in chunk if not removed], fresh)
+    wires: list[msgspec.Raw | None] = []
+    for row_id, removed in chunk:
+        if removed:
+            wires.append(encoded(ChangeOut(t=table.name, id=row_id, rm=True)))
+            continue
+        row = rows.get(row_id)
+        wires.append(None if row is None else wire_change(table, actor, row_id, row))
+    return wires
+
+
+def _keep_wires(listing: Listing, at: int, wires: list[msgspec.Raw | None]) -> None:
+    """Keep a chunk's changes for the scope's next phones if they continue what is kept."""
+    if listing.wires is None or len(listing.wires) != at:
+        return
+    size = sum(len(w) for w in wires if w is not None)
+    if listing.kept + size > SHARED_MAX:
+        return
+    listing.wires.extend(wires)
+    listing.kept += size

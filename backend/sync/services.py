@@ -21,8 +21,10 @@ import msgspec
 
 from backend.core.accounts.permissions import Actor
 from backend.lib.errors import BadRequest, DomainError, Forbidden, RateLimited, Unavailable
+from backend.lib.gzip_parts import Deflated
 from backend.runtime import Runtime
 from backend.sync import integrity, pull, scans, wire
+from backend.sync.answers import Answer
 from backend.sync.mutations import DeviceTaken, Mutation
 from backend.sync.push import Pusher
 from backend.sync.registry import Registry, Row
@@ -136,11 +138,11 @@ def parse_mutations(protocol: int, raw: list[Any]) -> list[Mutation]:
     return out
 
 
-def scan_mark(req: SyncIn) -> int:
+def scan_mark(rt: Runtime, req: SyncIn, token: str) -> int:
     """The mark of the scan the phone continues (0 if none, or if its token is unreadable: the page
-    itself then answers that)."""
+    itself then answers that), or, for a first login, the mark it may start from."""
     if req.scan is None:
-        return 0
+        return scans.reusable_mark(rt, token) if req.scope is None else 0
     try:
         return scans.ScanState.decode(req.scan).mark
     except BadRequest:
@@ -148,10 +150,11 @@ def scan_mark(req: SyncIn) -> int:
 
 
 async def starting_facts(rt: Runtime, actor: Actor, req: SyncIn, token: str) -> Snapshot:
-    facts = await snapshot(rt, req.device, req.cursor, token, scan_mark(req))
+    mark = scan_mark(rt, req, token)
+    facts = await snapshot(rt, req.device, req.cursor, token, mark)
     if facts is None:
         await get_state(rt)  # the first sync of this server makes its state row
-        facts = await snapshot(rt, req.device, req.cursor, token, scan_mark(req))
+        facts = await snapshot(rt, req.device, req.cursor, token, mark)
         assert facts is not None
     if not facts.scope_known:
         await remember(rt, actor)
@@ -185,7 +188,7 @@ async def history_problem(rt: Runtime, facts: Snapshot, req: SyncIn, token: str)
     return None
 
 
-async def round_trip(rt: Runtime, registry: Registry, actor: Actor, req: SyncIn, language: str) -> SyncOut:
+async def round_trip(rt: Runtime, registry: Registry, actor: Actor, req: SyncIn, language: str) -> Answer:
     if req.protocol not in PROTOCOLS:
         raise ProtocolUnsupported(version=req.protocol, details={"supported": list(PROTOCOLS)})
     require_official(actor)
@@ -199,13 +202,15 @@ async def round_trip(rt: Runtime, registry: Registry, actor: Actor, req: SyncIn,
         seq = facts.device_seq
         problem = await history_problem(rt, facts, req, token)
         if problem is not None:
-            return SyncOut(
-                protocol=req.protocol,
-                epoch=facts.state.epoch,
-                device_seq=seq,
-                cursor=0,
-                reset=ResetOut(reason=problem),
-            )  # type: ignore[arg-type]
+            return Answer(
+                SyncOut(
+                    protocol=req.protocol,
+                    epoch=facts.state.epoch,
+                    device_seq=seq,
+                    cursor=0,
+                    reset=ResetOut(reason=problem),
+                )  # type: ignore[arg-type]
+            )
         acks = []
         gap = False
         if mutations:
@@ -216,7 +221,7 @@ async def round_trip(rt: Runtime, registry: Registry, actor: Actor, req: SyncIn,
         known = None if mutations else facts
         fresh: list[tuple[str, Row]] = []
         async with rt.db.reading():
-            out = await _page(rt, registry, actor, req, max_bytes, token, known, fresh)
+            out, packed = await _page(rt, registry, actor, req, max_bytes, token, known, fresh)
             if req.digest and not out.more and out.scan is None and out.reset is None:
                 out.digest = await integrity.digests(rt, registry, actor)
         if fresh:
@@ -228,7 +233,7 @@ async def round_trip(rt: Runtime, registry: Registry, actor: Actor, req: SyncIn,
         out.device_seq = seq
         out.acks = acks
         out.gap = gap
-        return out
+        return Answer(out, packed)
 
 
 def _empty(req: SyncIn, **kwargs: Any) -> SyncOut:
@@ -244,15 +249,15 @@ async def _page(
     token: str,
     known: Snapshot | None,
     fresh: list[tuple[str, Row]],
-) -> SyncOut:
+) -> tuple[SyncOut, Deflated | None]:
     if req.scan is not None:
         state = scans.ScanState.decode(req.scan)
         if state.new != token:
-            return _empty(req, cursor=0, reset=ResetOut(reason="scope"))
+            return _empty(req, cursor=0, reset=ResetOut(reason="scope")), None
         return await _scan(rt, registry, actor, req, state, max_bytes, known, fresh)
     mark = known.top if known is not None else None
     if req.scope is None:
-        state = await scans.start(rt, "snapshot", token, mark=mark)
+        state = await scans.start_snapshot(rt, token, known)
         return await _scan(rt, registry, actor, req, state, max_bytes, known, fresh)
     if req.scope != token:
         state = await scans.start(rt, "delta", token, req.scope, mark=mark)
@@ -271,7 +276,7 @@ async def _page(
     wide = req.wide if (req.wide and page.cursor < wide_until) else None
     return _empty(
         req, cursor=page.cursor, tag=page.tag, more=page.more, changes=page.changes, scope=token, wide=wide
-    )
+    ), None
 
 
 async def _scan(
@@ -283,13 +288,15 @@ async def _scan(
     max_bytes: int,
     known: Snapshot | None,
     fresh: list[tuple[str, Row]],
-) -> SyncOut:
+) -> tuple[SyncOut, Deflated | None]:
     old = await actor_for_token(rt, actor.account_id, state.old) if state.old else None
     history = known.history(state.mark) if known is not None else None
     page = await scans.page(rt, registry, actor, state, max_bytes, old, history, fresh)
     scan = ScanOut(kind=state.kind, token=page.state.encode(), done=page.done)  # type: ignore[arg-type]
     if not page.done:
-        return _empty(req, cursor=req.cursor, tag=req.tag, more=True, changes=page.changes, scan=scan)
+        return _empty(
+            req, cursor=req.cursor, tag=req.tag, more=True, changes=page.changes, scan=scan
+        ), page.packed
     if state.kind == "snapshot":
         cursor = state.mark
         tag = await pull._tag(rt, cursor, known.tags() if known is not None else None)
@@ -298,9 +305,10 @@ async def _scan(
         cursor, tag = req.cursor, req.tag
         wide = f"{state.old}:{page.state.wide_until}"
     more = (known.top if known is not None else await high_water(rt)) > cursor
-    return _empty(
+    out = _empty(
         req, cursor=cursor, tag=tag, more=more, changes=page.changes, scan=scan, scope=state.new, wide=wide
     )
+    return out, page.packed
 
 
 async def gate_for(app_state: Any, rt: Runtime) -> SyncGate:

@@ -89,6 +89,7 @@ class TableSource:
             update=self.update if writable else None,
             delete=self.delete if writable else None,
             id_check=any_id,
+            shared=True,  # scope by area paths and grants only
         )
 
     def _row(self, record: dict[str, Any]) -> Row:

@@ -272,6 +272,7 @@ def register(registry: Registry) -> None:
             ids_in_scope=materials_in_scope,
             permission=Permission.TRAINING_STUDY,
             ancestors=True,
+            shared=True,  # published materials of the grants' areas and above
         )
     )
     registry.add(

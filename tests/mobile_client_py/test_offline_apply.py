@@ -173,3 +173,33 @@ def test_a_checkpoint_that_fails_after_its_rows_are_written_leaves_the_store_as_
         phone._apply(decode_answer(broken), SyncReport())
     assert rows(s) == kept
     assert s.get("cursor") == 7
+    assert s.db.execute("PRAGMA synchronous").fetchone()[0] == FULL  # back after the failure
+
+
+FULL, NORMAL = 2, 1
+
+
+def test_a_checkpoint_is_committed_without_a_flush_and_the_officials_work_with_one(tmp_path):
+    seen: list[tuple[str, int]] = []
+    phone = official(tmp_path)
+    s = phone.store
+    phone.hook = lambda step: seen.append((step, s.db.execute("PRAGMA synchronous").fetchone()[0]))
+    phone._apply(decode_answer(answer([{"t": "notice", "id": "a", "v": 1, "f": {"x": 1}}])), SyncReport())
+    assert ("applying", NORMAL) in seen
+    assert s.db.execute("PRAGMA synchronous").fetchone()[0] == FULL
+    # What the official writes offline exists only on the phone: it is committed durably.
+    levels: list[int] = []
+    run = s.db
+
+    class Watch:
+        def __getattr__(self, name: str) -> Any:
+            return getattr(run, name)
+
+        def execute(self, sql: str, *args: Any) -> Any:
+            if sql in ("COMMIT",):
+                levels.append(run.execute("PRAGMA synchronous").fetchone()[0])
+            return run.execute(sql, *args)
+
+    s.db = Watch()  # type: ignore[assignment]
+    phone.create("notice", {"title": "Họp dân"})
+    assert levels and set(levels) == {FULL}

@@ -237,5 +237,6 @@ def register(registry: Registry) -> None:
             create=create,
             update=update,
             delete=delete,
+            shared=True,  # scope by the grants' areas; the wire form names no official
         )
     )

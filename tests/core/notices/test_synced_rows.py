@@ -1,5 +1,5 @@
 """Notices on the phones: the database's check of who may see a kept notice (for pages framed by
-the database) gives the same answer as :func:`backend.core.notices.synced.visible`, row by row."""
+the database) gives the same answer as :func:`backend.core.notices.synced_rows.visible`, row by row."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ import itertools
 
 from backend.core.accounts.permissions import Role
 from backend.core.accounts.services import ClientInfo, actor_for_account
-from backend.core.notices import synced
+from backend.core.notices import synced_rows
 from backend.sync.pull import load_rows, page_rows
 from tests.sync.helpers import draft, phone
 
@@ -61,7 +61,7 @@ async def test_the_database_and_python_agree_on_who_sees_each_kept_notice(client
         actor = await actor_for_account(rt, user.id, ClientInfo(addr="test", request_id="visible"))
         rows = await page_rows(rt, table, actor, ids, None)
         framed = {i for i, row in rows.items() if row.framed is not None}
-        allowed = {i for i in ids if synced.visible(actor, full[i])}
+        allowed = {i for i in ids if synced_rows.visible(actor, full[i])}
         assert framed == allowed, grants
         seen_somewhere += len(allowed)
     assert 0 < seen_somewhere < len(ids) * len(GRANTS)
