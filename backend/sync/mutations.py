@@ -1,6 +1,7 @@
 """What a phone's mutation is, and the steps of applying one that stand apart from the order of
-the queue: field checks, the device's sequence row, the savepoint each mutation runs in, and the
-errors it may end with (see :mod:`backend.sync.push` for the queue itself)."""
+the queue: how one is read from a request (either protocol's shape), field checks, the device's
+sequence row, the savepoint each mutation runs in, and the errors it may end with (see
+:mod:`backend.sync.push` for the queue itself)."""
 
 from __future__ import annotations
 
@@ -12,11 +13,11 @@ from typing import Any
 import msgspec
 
 from backend.core.accounts.permissions import Actor
-from backend.lib.errors import Conflict, DomainError, Forbidden, Unavailable, ValidationFailed
+from backend.lib.errors import BadRequest, Conflict, DomainError, Forbidden, Unavailable, ValidationFailed
 from backend.lib.i18n import translate
 from backend.runtime import Runtime
 from backend.sync.registry import SyncedTable
-from backend.sync.schemas import ErrorOut
+from backend.sync.schemas import ErrorOut, MutationIn, MutationV1
 
 
 class RowChanged(Unavailable):
@@ -114,3 +115,42 @@ def check_fields(table: SyncedTable, m: Mutation) -> dict[str, Any]:
         except msgspec.ValidationError as exc:
             raise ValidationFailed([{"field": "f", "reason": str(exc)}]) from exc
     return dict(m.fields)
+
+
+OP_V1 = {"insert": "c", "update": "u", "delete": "d"}
+
+
+def parse_mutations(protocol: int, raw: list[Any]) -> list[Mutation]:
+    """Each mutation on its own: a malformed one is rejected alone (if it names its sequence).
+
+    A protocol-2 request may still carry mutations of protocol-1 shape: a phone whose app was
+    upgraded with old mutations in its queue sends them as they were queued (without base values)."""
+    out = []
+    for item in raw:
+        try:
+            if protocol == 1 or (isinstance(item, dict) and "seq" in item and "s" not in item):
+                v1 = msgspec.convert(item, MutationV1)
+                out.append(
+                    Mutation(
+                        seq=v1.seq,
+                        table=v1.table,
+                        op=OP_V1[v1.op],
+                        id=v1.id,
+                        version=v1.base_version,
+                        fields=dict(v1.data),
+                        base=None,
+                    )
+                )
+            else:
+                m = msgspec.convert(item, MutationIn)
+                out.append(
+                    Mutation(
+                        seq=m.s, table=m.t, op=m.op, id=m.id, version=m.v, fields=dict(m.f), base=dict(m.b)
+                    )
+                )
+        except msgspec.ValidationError as exc:
+            seq = item.get("s", item.get("seq")) if isinstance(item, dict) else None
+            if not isinstance(seq, int) or seq < 1:
+                raise BadRequest("invalid_mutation", details={"reason": str(exc)}) from exc
+            out.append(Mutation(seq=seq, table="", op="u", id="", invalid=str(exc)))
+    return out

@@ -6,6 +6,10 @@ costs at most one page. The high-water mark is read *before* the ids, so the row
 at least as new as that mark; after a full scan the phone's cursor is that mark and incremental
 pulls deliver whatever changed since (some rows a second time, never one too few).
 
+That holds for any mark read before the ids, so the phones of one scope may share one: a first
+login shortly after another of the same scope starts from its mark (:func:`start_snapshot`) and is
+sent the rows, and whole pages, that snapshot already encoded and compressed.
+
 A *delta* scan (the official's grants changed) sends removals for rows visible under the old grants
 but not the new, and the rows visible under the new grants but not the old. The phone keeps its
 cursor; until it passes ``wide_until`` (the mark read after the last page's ids) its pulls also

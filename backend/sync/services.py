@@ -17,7 +17,6 @@ from collections.abc import AsyncIterator
 from typing import Any
 
 import asyncpg
-import msgspec
 
 from backend.core.accounts.permissions import Actor
 from backend.lib.errors import BadRequest, DomainError, Forbidden, RateLimited, Unavailable
@@ -25,13 +24,11 @@ from backend.lib.gzip_parts import Deflated
 from backend.runtime import Runtime
 from backend.sync import integrity, pull, scans, wire
 from backend.sync.answers import Answer
-from backend.sync.mutations import DeviceTaken, Mutation
+from backend.sync.mutations import DeviceTaken, parse_mutations
 from backend.sync.push import Pusher
 from backend.sync.registry import Registry, Row
 from backend.sync.schemas import (
     PROTOCOLS,
-    MutationIn,
-    MutationV1,
     ResetOut,
     ScanOut,
     SyncIn,
@@ -53,7 +50,6 @@ TRANSIENT: tuple[type[BaseException], ...] = (
     ConnectionError,
     TimeoutError,
 )
-OP_V1 = {"insert": "c", "update": "u", "delete": "d"}
 
 
 class ProtocolUnsupported(BadRequest):
@@ -100,42 +96,6 @@ async def transient_as_503() -> AsyncIterator[None]:
         raise Unavailable(
             details={"retry_after": 2, "reason": type(exc).__name__}, headers={"Retry-After": "2"}
         ) from exc
-
-
-def parse_mutations(protocol: int, raw: list[Any]) -> list[Mutation]:
-    """Each mutation on its own: a malformed one is rejected alone (if it names its sequence).
-
-    A protocol-2 request may still carry mutations of protocol-1 shape: a phone whose app was
-    upgraded with old mutations in its queue sends them as they were queued (without base values)."""
-    out = []
-    for item in raw:
-        try:
-            if protocol == 1 or (isinstance(item, dict) and "seq" in item and "s" not in item):
-                v1 = msgspec.convert(item, MutationV1)
-                out.append(
-                    Mutation(
-                        seq=v1.seq,
-                        table=v1.table,
-                        op=OP_V1[v1.op],
-                        id=v1.id,
-                        version=v1.base_version,
-                        fields=dict(v1.data),
-                        base=None,
-                    )
-                )
-            else:
-                m = msgspec.convert(item, MutationIn)
-                out.append(
-                    Mutation(
-                        seq=m.s, table=m.t, op=m.op, id=m.id, version=m.v, fields=dict(m.f), base=dict(m.b)
-                    )
-                )
-        except msgspec.ValidationError as exc:
-            seq = item.get("s", item.get("seq")) if isinstance(item, dict) else None
-            if not isinstance(seq, int) or seq < 1:
-                raise BadRequest("invalid_mutation", details={"reason": str(exc)}) from exc
-            out.append(Mutation(seq=seq, table="", op="u", id="", invalid=str(exc)))
-    return out
 
 
 def scan_mark(rt: Runtime, req: SyncIn, token: str) -> int:

@@ -73,3 +73,19 @@ async def written_phone(
     ids = [writer.create("notice", draft(title=f"Tiêm chủng đợt {i}")) for i in range(count)]
     assert (await writer.sync()).rejected == 0
     return writer, ids
+
+
+def count_statements(rt: Any, monkeypatch: Any) -> list[str]:
+    """Every statement the app's database engine runs from now on (ORM queries and plain SQL)."""
+    seen: list[str] = []
+    engine = rt.db.engine
+    kind = type(engine)
+    run = kind.run_querystring
+
+    async def counted(self: Any, querystring: Any, *args: Any, **kwargs: Any) -> Any:
+        if self is engine:
+            seen.append(str(querystring.template))
+        return await run(self, querystring, *args, **kwargs)
+
+    monkeypatch.setattr(kind, "run_querystring", counted)
+    return seen

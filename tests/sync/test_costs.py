@@ -7,23 +7,7 @@ from typing import Any
 import httpx
 
 from backend.core.accounts.permissions import Role
-from tests.sync.helpers import draft, phone, written_phone
-
-
-def count_statements(rt: Any, monkeypatch: Any) -> list[str]:
-    """Every statement the app's database engine runs from now on (ORM queries and plain SQL)."""
-    seen: list[str] = []
-    engine = rt.db.engine
-    kind = type(engine)
-    run = kind.run_querystring
-
-    async def counted(self: Any, querystring: Any, *args: Any, **kwargs: Any) -> Any:
-        if self is engine:
-            seen.append(str(querystring.template))
-        return await run(self, querystring, *args, **kwargs)
-
-    monkeypatch.setattr(kind, "run_querystring", counted)
-    return seen
+from tests.sync.helpers import count_statements, draft, phone, written_phone
 
 
 def rewrite(writer: Any, ids: list[str], round_: int) -> None:

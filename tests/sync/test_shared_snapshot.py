@@ -11,8 +11,7 @@ from backend.adapters.clock import FakeClock
 from backend.core.accounts.permissions import Role
 from backend.sync import scans
 from backend.synced import build_sync_registry
-from tests.sync.helpers import draft, phone, written_phone
-from tests.sync.test_costs import count_statements
+from tests.sync.helpers import count_statements, draft, phone, written_phone
 
 
 @pytest.fixture
