@@ -27,25 +27,16 @@ class Answer:
 
 def encode(answer: Answer, gzip: bool) -> tuple[bytes, dict[str, str]]:
     """The body and its content headers; compressed if the phone takes gzip."""
-    out = answer.out
-    changes = out.changes
-    out.changes = []
-    head = _encoder.encode(out)
-    out.changes = changes
+    changes = answer.out.changes
+    head = _encoder.encode(msgspec.structs.replace(answer.out, changes=[]))  # changes=[] is left out
+    parts: list[bytes | Deflated] = [head]
+    if changes:
+        # A kept page comes compressed; its uncompressed length is that of the joined changes.
+        middle = answer.packed if answer.packed is not None else b",".join(changes)  # type: ignore[arg-type]
+        parts = [head[:-1] + b',"changes":[', middle, b"]}"]
     headers = {"Vary": "Accept-Encoding"}
-    if not changes:
-        parts: list[bytes | Deflated] = [head]
-        size = len(head)
-    else:
-        raw = b",".join(changes)  # type: ignore[arg-type]
-        opening = head[:-1] + b',"changes":['
-        parts = [opening, raw, b"]}"]
-        size = len(opening) + len(raw) + 2
-        if answer.packed is not None:
-            parts[1] = answer.packed
-    if gzip and size >= MINIMUM_SIZE:
+    if gzip and sum(p.size if isinstance(p, Deflated) else len(p) for p in parts) >= MINIMUM_SIZE:
         headers["Content-Encoding"] = "gzip"
         return gzip_of(parts), headers
-    if changes:
-        return opening + raw + b"]}", headers
-    return head, headers
+    plain = (p if isinstance(p, bytes) else b",".join(changes) for p in parts)  # type: ignore[arg-type]
+    return b"".join(plain), headers
