@@ -21,7 +21,7 @@ import base64
 import bisect
 import json
 from collections import OrderedDict
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from datetime import datetime
 
 import msgspec
@@ -114,13 +114,19 @@ async def start(rt: Runtime, kind: str, new: str, old: str = "", mark: int | Non
     return ScanState(kind=kind, new=new, old=old, mark=await high_water(rt) if mark is None else mark)
 
 
+def _recent(rt: Runtime, token: str) -> tuple[int, str] | None:
+    """The mark and history of this scope's last snapshot, if within ``sync_snapshot_reuse_s``."""
+    started = recall(_started, token)
+    if started is None or (rt.clock.now() - started[2]).total_seconds() > rt.settings.sync_snapshot_reuse_s:
+        return None
+    return started[0], started[1]
+
+
 def reusable_mark(rt: Runtime, token: str) -> int:
     """The mark a new snapshot of this scope could start from (0: none recent enough); its
     history is checked by :func:`start_snapshot`, so the caller reads the tag at it."""
-    started = _started.get(token)
-    if started is None or (rt.clock.now() - started[2]).total_seconds() > rt.settings.sync_snapshot_reuse_s:
-        return 0
-    return started[0]
+    recent = _recent(rt, token)
+    return recent[0] if recent is not None else 0
 
 
 async def start_snapshot(rt: Runtime, token: str, known: Snapshot | None) -> ScanState:
@@ -130,13 +136,12 @@ async def start_snapshot(rt: Runtime, token: str, known: Snapshot | None) -> Sca
     new as the mark either way, and the incremental pull from the mark brings what changed since —
     but it walks the listings that snapshot left, shared tables' encoded changes included. The mark
     is taken only if the server's history there is unchanged and above the tombstone floor."""
-    started = recall(_started, token)
-    if known is not None and started is not None:
-        mark, history, _ = started
-        tail = known.top - mark
+    recent = _recent(rt, token)
+    if known is not None and recent is not None:
+        mark, history = recent
         if (
-            reusable_mark(rt, token) == mark > 0
-            and tail <= min(REUSE_TAIL, _listed_rows(history, token, mark) // 10)
+            mark > 0
+            and known.top - mark <= min(REUSE_TAIL, _listed_rows(history, token, mark) // 10)
             and known.state.floor <= mark
             and known.history(mark) == history
         ):
@@ -176,7 +181,7 @@ async def page(
     if state.kind == "snapshot":
         kept = recall(_pages, start)
         if kept is not None:
-            return ScanPage(kept.changes, ScanState(**asdict(kept.state)), kept.done, kept.bytes, kept.packed)
+            return _copy(kept)
     tables = registry.names
     changes: list[msgspec.Raw] = []
     used = 0
@@ -233,9 +238,13 @@ def _finish(start: tuple[str, str, int, int, str, int], page: ScanPage, shared: 
     """Keep a page made of shared listings only, compressed, for the scope's next phones."""
     if shared and page.changes:
         page.packed = deflate(b",".join(page.changes))
-        kept = ScanPage(page.changes, ScanState(**asdict(page.state)), page.done, page.bytes, page.packed)
-        keep(_pages, start, kept, PAGES_KEPT)
+        keep(_pages, start, _copy(page), PAGES_KEPT)
     return page
+
+
+def _copy(page: ScanPage) -> ScanPage:
+    """A kept page with its own end position: the caller's scan state goes on moving."""
+    return replace(page, state=replace(page.state))
 
 
 async def _encode(
