@@ -20,7 +20,6 @@ import asyncpg
 
 from backend.core.accounts.permissions import Actor
 from backend.lib.errors import BadRequest, DomainError, Forbidden, RateLimited, Unavailable
-from backend.lib.gzip_parts import Deflated
 from backend.runtime import Runtime
 from backend.sync import integrity, pull, scans, wire
 from backend.sync.answers import Answer
@@ -181,7 +180,8 @@ async def round_trip(rt: Runtime, registry: Registry, actor: Actor, req: SyncIn,
         known = None if mutations else facts
         fresh: list[tuple[str, Row]] = []
         async with rt.db.reading():
-            out, packed = await _page(rt, registry, actor, req, max_bytes, token, known, fresh)
+            answer = await _page(rt, registry, actor, req, max_bytes, token, known, fresh)
+            out = answer.out
             if req.digest and not out.more and out.scan is None and out.reset is None:
                 out.digest = await integrity.digests(rt, registry, actor)
         if fresh:
@@ -193,7 +193,7 @@ async def round_trip(rt: Runtime, registry: Registry, actor: Actor, req: SyncIn,
         out.device_seq = seq
         out.acks = acks
         out.gap = gap
-        return Answer(out, packed)
+        return answer
 
 
 def _empty(req: SyncIn, **kwargs: Any) -> SyncOut:
@@ -209,11 +209,11 @@ async def _page(
     token: str,
     known: Snapshot | None,
     fresh: list[tuple[str, Row]],
-) -> tuple[SyncOut, Deflated | None]:
+) -> Answer:
     if req.scan is not None:
         state = scans.ScanState.decode(req.scan)
         if state.new != token:
-            return _empty(req, cursor=0, reset=ResetOut(reason="scope")), None
+            return Answer(_empty(req, cursor=0, reset=ResetOut(reason="scope")))
         return await _scan(rt, registry, actor, req, state, max_bytes, known, fresh)
     mark = known.top if known is not None else None
     if req.scope is None:
@@ -234,9 +234,10 @@ async def _page(
         rt, registry, actor, req.device, req.cursor, max_bytes, wide_actor, wide_until, top, tags, fresh
     )
     wide = req.wide if (req.wide and page.cursor < wide_until) else None
-    return _empty(
+    out = _empty(
         req, cursor=page.cursor, tag=page.tag, more=page.more, changes=page.changes, scope=token, wide=wide
-    ), None
+    )
+    return Answer(out)
 
 
 async def _scan(
@@ -248,15 +249,14 @@ async def _scan(
     max_bytes: int,
     known: Snapshot | None,
     fresh: list[tuple[str, Row]],
-) -> tuple[SyncOut, Deflated | None]:
+) -> Answer:
     old = await actor_for_token(rt, actor.account_id, state.old) if state.old else None
     history = known.history(state.mark) if known is not None else None
     page = await scans.page(rt, registry, actor, state, max_bytes, old, history, fresh)
     scan = ScanOut(kind=state.kind, token=page.state.encode(), done=page.done)  # type: ignore[arg-type]
     if not page.done:
-        return _empty(
-            req, cursor=req.cursor, tag=req.tag, more=True, changes=page.changes, scan=scan
-        ), page.packed
+        out = _empty(req, cursor=req.cursor, tag=req.tag, more=True, changes=page.changes, scan=scan)
+        return Answer(out, page.packed)
     if state.kind == "snapshot":
         cursor = state.mark
         tag = await pull._tag(rt, cursor, known.tags() if known is not None else None)
@@ -268,7 +268,7 @@ async def _scan(
     out = _empty(
         req, cursor=cursor, tag=tag, more=more, changes=page.changes, scan=scan, scope=state.new, wide=wide
     )
-    return out, page.packed
+    return Answer(out, page.packed)
 
 
 async def gate_for(app_state: Any, rt: Runtime) -> SyncGate:
