@@ -32,16 +32,27 @@ def deflate(raw: bytes, level: int = LEVEL) -> Deflated:
 
 
 def gzip_of(parts: Sequence[bytes | Deflated]) -> bytes:
-    """One gzip member holding the parts in order; plain bytes are compressed now."""
+    """One gzip member holding the parts in order. Consecutive plain parts are compressed now, as
+    one stream (an answer with nothing kept compresses exactly as it would whole)."""
     crc = 0
     size = 0
     out = [_HEADER]
+    run: zlib._Compress | None = None
     for part in parts:
-        packed = deflate(part) if isinstance(part, bytes) else part
-        crc = _combine(crc, packed.crc, packed.size)
-        size += packed.size
-        out.append(packed.data)
-    out.append(_LAST)
+        if isinstance(part, bytes):
+            if run is None:
+                run = zlib.compressobj(LEVEL, zlib.DEFLATED, -15)
+            out.append(run.compress(part))
+            crc = zlib.crc32(part, crc)
+            size += len(part)
+            continue
+        if run is not None:
+            out.append(run.flush(zlib.Z_FULL_FLUSH))
+            run = None
+        crc = _combine(crc, part.crc, part.size)
+        size += part.size
+        out.append(part.data)
+    out.append(run.flush(zlib.Z_FINISH) if run is not None else _LAST)
     out.append(struct.pack("<II", crc, size & 0xFFFFFFFF))
     return b"".join(out)
 
