@@ -19,6 +19,11 @@ def clock() -> FakeClock:
     return FakeClock(datetime.now(UTC))
 
 
+async def commune_phone(client, factory, path, **options):
+    """A fresh phone of another official of commune 38001 (the same grants, so the same scope)."""
+    return phone(client.app, path, await factory.user((Role.COMMUNE_OFFICIAL, "38001")), **options)
+
+
 def reads_notices(statements: list[str]) -> bool:
     return any('FROM "notice"' in s for s in statements)
 
@@ -27,15 +32,13 @@ async def test_the_next_phone_of_a_scope_gets_the_snapshot_without_reading_the_n
     client, factory, tmp_path, monkeypatch
 ):
     _, ids = await written_phone(client, factory, tmp_path / "w.db", 30)
-    first = phone(client.app, tmp_path / "a.db", await factory.user((Role.COMMUNE_OFFICIAL, "38001")))
+    first = await commune_phone(client, factory, tmp_path / "a.db")
     await first.sync()
     assert set(first.rows("notice")) == set(ids)
 
     statements = count_statements(client.app.state.rt, monkeypatch)
     # Another account with the same grants, small pages: the snapshot takes several requests.
-    second = phone(
-        client.app, tmp_path / "b.db", await factory.user((Role.COMMUNE_OFFICIAL, "38001")), page_bytes=2048
-    )
+    second = await commune_phone(client, factory, tmp_path / "b.db", page_bytes=2048)
     report = await second.sync()
     assert report.requests > 2
     assert second.rows("notice") == first.rows("notice")
@@ -47,7 +50,7 @@ async def test_a_phone_starting_from_a_shared_snapshot_gets_every_change_made_si
     client, factory, tmp_path
 ):
     writer, ids = await written_phone(client, factory, tmp_path / "w.db", 40)
-    first = phone(client.app, tmp_path / "a.db", await factory.user((Role.COMMUNE_OFFICIAL, "38001")))
+    first = await commune_phone(client, factory, tmp_path / "a.db")
     await first.sync()
 
     writer.update("notice", ids[0], {"title": "Đổi lịch tiêm"})
@@ -55,7 +58,7 @@ async def test_a_phone_starting_from_a_shared_snapshot_gets_every_change_made_si
     added = writer.create("notice", draft(title="Thông báo mới"))
     assert (await writer.sync()).rejected == 0
 
-    second = phone(client.app, tmp_path / "b.db", await factory.user((Role.COMMUNE_OFFICIAL, "38001")))
+    second = await commune_phone(client, factory, tmp_path / "b.db")
     report = await second.sync()
     # The areas and 40 notices of the first phone's snapshot, then the three changes made since.
     assert report.changes == len(second.rows("area")) + 40 + 3
@@ -68,7 +71,7 @@ async def test_a_phone_starting_from_a_shared_snapshot_gets_every_change_made_si
 
 async def test_other_grants_never_share_a_snapshot(client, factory, tmp_path):
     await written_phone(client, factory, tmp_path / "w.db", 5)
-    first = phone(client.app, tmp_path / "a.db", await factory.user((Role.COMMUNE_OFFICIAL, "38001")))
+    first = await commune_phone(client, factory, tmp_path / "a.db")
     await first.sync()
     elsewhere = phone(client.app, tmp_path / "b.db", await factory.user((Role.COMMUNE_OFFICIAL, "38002")))
     await elsewhere.sync()
@@ -80,13 +83,13 @@ async def test_a_snapshot_is_taken_afresh_after_the_reuse_window_or_many_changes
     client, factory, tmp_path, monkeypatch, clock
 ):
     writer, ids = await written_phone(client, factory, tmp_path / "w.db", 30)
-    await phone(client.app, tmp_path / "a.db", await factory.user((Role.COMMUNE_OFFICIAL, "38001"))).sync()
+    await (await commune_phone(client, factory, tmp_path / "a.db")).sync()
     writer.update("notice", ids[0], {"body": "Lịch mới"})
     await writer.sync()
     statements = count_statements(client.app.state.rt, monkeypatch)
 
     clock.advance(seconds=client.app.state.rt.settings.sync_snapshot_reuse_s + 1)
-    late = phone(client.app, tmp_path / "b.db", await factory.user((Role.COMMUNE_OFFICIAL, "38001")))
+    late = await commune_phone(client, factory, tmp_path / "b.db")
     report = await late.sync()
     assert reads_notices(statements)
     # A snapshot at the newest mark (areas and notices), nothing to pull after it.
@@ -100,7 +103,7 @@ async def test_a_snapshot_is_taken_afresh_after_the_reuse_window_or_many_changes
         writer.update("notice", notice_id, {"body": "Lịch mới hơn"})
     await writer.sync()
     statements.clear()
-    after = phone(client.app, tmp_path / "c.db", await factory.user((Role.COMMUNE_OFFICIAL, "38001")))
+    after = await commune_phone(client, factory, tmp_path / "c.db")
     report = await after.sync()
     assert reads_notices(statements)
     assert report.changes == len(after.rows("area")) + 30
@@ -122,16 +125,12 @@ async def test_a_shared_page_is_compressed_once_for_every_phone_of_the_scope(
     deflate = scans.deflate
     monkeypatch.setattr(scans, "deflate", lambda raw: made.append(len(raw)) or deflate(raw))
     writer, _ = await written_phone(client, factory, tmp_path / "w.db", 40)
-    first = phone(
-        client.app, tmp_path / "a.db", await factory.user((Role.COMMUNE_OFFICIAL, "38001")), page_bytes=1024
-    )
+    first = await commune_phone(client, factory, tmp_path / "a.db", page_bytes=1024)
     first_report = await first.sync()
     assert first_report.requests > 2
     assert made
     made.clear()
-    second = phone(
-        client.app, tmp_path / "b.db", await factory.user((Role.COMMUNE_OFFICIAL, "38001")), page_bytes=1024
-    )
+    second = await commune_phone(client, factory, tmp_path / "b.db", page_bytes=1024)
     report = await second.sync()
     assert made == []
     # The same pages, the same bytes on the wire.
