@@ -7,12 +7,15 @@ sent: validity over, notice withdrawn or superseded, device unregistered). Claim
 conditional UPDATE in a write transaction, so two workers never send the same row; a ``sending``
 row older than the lease belongs to a fan-out that died and is claimed again.
 
-Claiming a page and recording its outcomes are the hot path of a fan-out: on SQLite each is one
-transaction on a plain connection (``Database.sqlite_batch``: one thread hop, tuples, no row
-conversion); on PostgreSQL each is one statement (a data-modifying CTE, arrays for id lists)."""
+Claiming a page and recording its outcomes are the hot path of a fan-out: on SQLite a page's
+outcomes, the "still published?" check and the next claim are one transaction on a plain
+connection (``Database.sqlite_batch``: one thread hop and one commit, tuples, no row conversion);
+on PostgreSQL the outcomes are one transaction and the claim one statement (a data-modifying CTE,
+arrays for id lists)."""
 
 from __future__ import annotations
 
+import asyncio
 import functools
 import sqlite3
 import uuid
@@ -91,8 +94,9 @@ async def plan_published(
 
 
 async def notice_status(rt: Runtime, notice_id: uuid.UUID) -> str | None:
-    """The notice's status, read between pages. On SQLite through the fan-out's kept-open
-    connection: a Piccolo query opens a connection (and its thread) every time."""
+    """The notice's status, read between pages (on SQLite :func:`record_and_claim` reads it in its
+    transaction). On SQLite through the fan-out's kept-open connection: a Piccolo query opens a
+    connection (and its thread) every time."""
     sql = 'SELECT "status" FROM "notice" WHERE "id" = {}'
     if rt.db.dialect == "sqlite":
         found = await rt.db.sqlite_batch(lambda c: c.execute(sql.replace("{}", "?"), (notice_id,)).fetchone())
@@ -206,16 +210,19 @@ def _claim_sqlite(
     return list(map(_as_row, found)), last
 
 
-async def record(
-    rt: Runtime,
-    rows: Sequence[Row],
-    results: dict[int, SendResult],
-    started: set[int],
-    *,
-    final: bool,
-) -> None:
-    """Write each outcome; rows never started go back to pending, in-flight ones stay claimed."""
-    now = rt.clock.now()
+class Outcomes(NamedTuple):
+    """A page's outcomes as writes: (status, http status, error, done at, ids) groups, the rows
+    never started (back to pending) and (at, reason, delivery id) of registrations to prune."""
+
+    updates: list[tuple[str, int | None, str, datetime | None, list[int]]]
+    unstarted: list[int]
+    pruned: list[tuple[datetime, str, int]]
+
+
+def outcomes(
+    rows: Sequence[Row], results: dict[int, SendResult], started: set[int], *, final: bool, now: datetime
+) -> Outcomes:
+    """Each row's outcome; rows never started go back to pending, in-flight ones stay claimed."""
     groups: dict[tuple[str, int | None, str], list[int]] = {}
     gone: dict[int, str] = {}
     unstarted: list[int] = []
@@ -236,46 +243,99 @@ async def record(
         (status, http_status, error, now if status != "retry" else None, ids)
         for (status, http_status, error), ids in groups.items()
     ]
-    pruned = [(now, reason, delivery_id) for delivery_id, reason in gone.items()]
-    await _write(rt, updates, unstarted, pruned)
+    return Outcomes(updates, unstarted, [(now, reason, delivery_id) for delivery_id, reason in gone.items()])
 
 
-async def _write(
+async def record(
     rt: Runtime,
-    updates: list[tuple[str, int | None, str, datetime | None, list[int]]],
-    unstarted: list[int],
-    pruned: list[tuple[datetime, str, int]],
+    rows: Sequence[Row],
+    results: dict[int, SendResult],
+    started: set[int],
+    *,
+    final: bool,
 ) -> None:
-    """Outcomes (status, http status, error, done at, ids) in one transaction; only rows still
-    ``sending`` change, so a row another fan-out took over after a lease ran out is left alone.
-    ``pruned`` is (at, reason, delivery id): the registration that delivery was for is pruned."""
-    prune_sql = (
-        'UPDATE "push_registration" SET "pruned_at" = {}, "pruned_reason" = {} '
-        'WHERE "id" = (SELECT "registration" FROM "push_delivery" WHERE "id" = {}) AND "pruned_at" IS NULL'
-    )
+    """Write each outcome; rows never started go back to pending, in-flight ones stay claimed."""
+    await write(rt, outcomes(rows, results, started, final=final, now=rt.clock.now()))
+
+
+async def record_and_claim(
+    rt: Runtime,
+    notice_id: uuid.UUID,
+    event: str,
+    done: Outcomes | None,
+    after_id: int,
+    limit: int,
+    *,
+    published_only: bool,
+) -> tuple[str | None, list[Row], int]:
+    """Write the last page's outcomes, then claim the next page: (notice status, rows, last id
+    looked at). With ``published_only`` nothing is claimed unless the notice is still published
+    (its status is read after the outcomes are written and returned for the caller to act on).
+
+    On SQLite all of it is one transaction (one thread hop and one commit a page instead of
+    three); if it fails, nothing of it is written, and the caller writes the outcomes on their own
+    (:class:`~backend.citizen.push.channel.FanOut` does, before the error goes on). On PostgreSQL
+    the outcomes are written first (their own transaction), then the claim is one statement as in
+    :func:`claim`."""
+    now = rt.clock.now()
+    stale = now - SENDING_LEASE
     if rt.db.dialect == "sqlite":
 
-        def work(c: sqlite3.Connection) -> None:
-            for status, http_status, error, done_at, ids in updates:
-                for part in chunks(ids):
-                    c.execute(
-                        'UPDATE "push_delivery" SET "status" = ?, "http_status" = ?, "error" = ?, '
-                        f'"done_at" = ? WHERE "id" IN ({", ".join("?" * len(part))}) AND "status" = \'sending\'',
-                        (status, http_status, error, done_at, *part),
-                    )
-            for part in chunks(unstarted):
-                c.execute(
-                    'UPDATE "push_delivery" SET "status" = \'pending\', "claimed_at" = NULL '
-                    f'WHERE "id" IN ({", ".join("?" * len(part))}) AND "status" = \'sending\'',
-                    tuple(part),
-                )
-            if pruned:
-                c.executemany(prune_sql.replace("{}", "?"), pruned)
+        def work(c: sqlite3.Connection) -> tuple[str | None, list[Row], int]:
+            if done is not None:
+                _write_sqlite(c, done)
+            status = None
+            if published_only:
+                found = c.execute('SELECT "status" FROM "notice" WHERE "id" = ?', (notice_id,)).fetchone()
+                status = None if found is None else str(found[0])
+                if status != "published":
+                    return status, [], after_id
+            rows, last = _claim_sqlite(c, notice_id, event, after_id, limit, now, stale)
+            return status, rows, last
 
-        await rt.db.sqlite_batch(work)
+        return await rt.db.sqlite_batch(work)
+    if done is not None:
+        await asyncio.shield(write(rt, done))
+    status = await notice_status(rt, notice_id) if published_only else None
+    if published_only and status != "published":
+        return status, [], after_id
+    rows, last = await claim(rt, notice_id, event, after_id, limit)
+    return status, rows, last
+
+
+PRUNE_SQL = (
+    'UPDATE "push_registration" SET "pruned_at" = {}, "pruned_reason" = {} '
+    'WHERE "id" = (SELECT "registration" FROM "push_delivery" WHERE "id" = {}) AND "pruned_at" IS NULL'
+)
+
+
+def _write_sqlite(c: sqlite3.Connection, done: Outcomes) -> None:
+    for status, http_status, error, done_at, ids in done.updates:
+        for part in chunks(ids):
+            c.execute(
+                'UPDATE "push_delivery" SET "status" = ?, "http_status" = ?, "error" = ?, '
+                f'"done_at" = ? WHERE "id" IN ({", ".join("?" * len(part))}) AND "status" = \'sending\'',
+                (status, http_status, error, done_at, *part),
+            )
+    for part in chunks(done.unstarted):
+        c.execute(
+            'UPDATE "push_delivery" SET "status" = \'pending\', "claimed_at" = NULL '
+            f'WHERE "id" IN ({", ".join("?" * len(part))}) AND "status" = \'sending\'',
+            tuple(part),
+        )
+    if done.pruned:
+        c.executemany(PRUNE_SQL.replace("{}", "?"), done.pruned)
+
+
+async def write(rt: Runtime, done: Outcomes) -> None:
+    """Outcomes in one transaction; only rows still ``sending`` change, so a row another fan-out
+    took over after a lease ran out is left alone (and writing the same outcomes twice is
+    harmless). A pruned delivery's registration is pruned with it."""
+    if rt.db.dialect == "sqlite":
+        await rt.db.sqlite_batch(lambda c: _write_sqlite(c, done))
         return
     async with rt.db.transaction():
-        for status, http_status, error, done_at, ids in updates:
+        for status, http_status, error, done_at, ids in done.updates:
             await rt.db.execute(
                 'UPDATE "push_delivery" SET "status" = {}, "http_status" = {}, "error" = {}, "done_at" = {} '
                 'WHERE "id" = ANY({}::bigint[]) AND "status" = \'sending\'',
@@ -285,14 +345,14 @@ async def _write(
                 done_at,
                 ids,
             )
-        if unstarted:
+        if done.unstarted:
             await rt.db.execute(
                 'UPDATE "push_delivery" SET "status" = \'pending\', "claimed_at" = NULL '
                 'WHERE "id" = ANY({}::bigint[]) AND "status" = \'sending\'',
-                unstarted,
+                done.unstarted,
             )
-        for args in pruned:
-            await rt.db.execute(prune_sql, *args)
+        for args in done.pruned:
+            await rt.db.execute(PRUNE_SQL, *args)
 
 
 async def open_count(rt: Runtime, notice_id: uuid.UUID, event: str) -> int:

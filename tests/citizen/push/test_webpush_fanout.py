@@ -221,20 +221,61 @@ async def test_a_notice_withdrawn_mid_fanout_stops_after_the_page_in_flight(
     for _ in range(9):
         await world.citizen()
     notice = await world.publish()
-    real_record = deliveries.record
+    real_page = push_channel.FanOut._page
 
-    async def record_then_withdraw(*args, **kwargs):
-        await real_record(*args, **kwargs)
+    async def page_then_withdraw(self, rows, options):
+        done = await real_page(self, rows, options)
         # Withdrawn by someone else while the first page was out; checked before the next page.
         await Notice.update({Notice.status: "withdrawn"}).where(Notice.id == uuid.UUID(notice["id"]))
+        return done
 
-    monkeypatch.setattr(deliveries, "record", record_then_withdraw)
+    monkeypatch.setattr(push_channel.FanOut, "_page", page_then_withdraw)
     await world.drain()
     clock.advance(seconds=121)  # every lease has run out: a retry finds nothing left to send
     await world.drain()
     assert sum(push_service.counts().values()) == 3
     stats = stats_of(await world.stats(notice["id"]))
     assert (stats["targeted"], stats["sent"], stats["skipped"], stats["pending"]) == (9, 3, 6, 0)
+
+
+async def test_a_page_s_outcomes_are_kept_when_the_next_claim_fails(world, push_service, clock, monkeypatch):
+    # A page's outcomes are written with the next page's claim; a claim that fails (the database
+    # refusing it, say) must not take them down with it, or the page would be sent again.
+    monkeypatch.setattr(push_channel, "PAGE", 4)
+    citizens = [await world.citizen() for _ in range(10)]
+    claims = {"n": 0}
+    real_claim, real_claim_sqlite = deliveries.claim, deliveries._claim_sqlite
+
+    def failing_second(real):
+        def wrapper(*args, **kwargs):
+            claims["n"] += 1
+            if claims["n"] == 2:
+                raise RuntimeError("claim refused")
+            return real(*args, **kwargs)
+
+        return wrapper
+
+    monkeypatch.setattr(deliveries, "claim", failing_second(real_claim))  # PostgreSQL
+    monkeypatch.setattr(deliveries, "_claim_sqlite", failing_second(real_claim_sqlite))  # SQLite
+    notice = await world.publish()
+    await world.drain()
+    assert claims["n"] == 2
+    [outbox] = await world.push_outbox(notice["id"])
+    assert "claim refused" in outbox["last_error"]
+    rows = await PushDelivery.select(PushDelivery.status).where(
+        PushDelivery.notice == uuid.UUID(notice["id"])
+    )
+    assert sorted(r["status"] for r in rows) == ["pending"] * 6 + ["sent"] * 4
+    assert sum(push_service.counts().values()) == 4
+
+    monkeypatch.setattr(deliveries, "claim", real_claim)
+    monkeypatch.setattr(deliveries, "_claim_sqlite", real_claim_sqlite)
+    clock.advance(seconds=3600)  # the outbox's backoff
+    await world.drain()
+    counts = push_service.counts()
+    assert all(counts[c.device.sub_id] == 1 for c in citizens), counts
+    stats = stats_of(await world.stats(notice["id"]))
+    assert (stats["targeted"], stats["sent"], stats["pending"]) == (10, 10, 0)
 
 
 async def test_withdrawal_reaches_the_devices_that_got_the_notice(world, push_service, client):
