@@ -122,8 +122,13 @@ async def test_a_shared_page_is_compressed_once_for_every_phone_of_the_scope(
     client, factory, tmp_path, monkeypatch
 ):
     made: list[int] = []
-    deflate = scans.deflate
-    monkeypatch.setattr(scans, "deflate", lambda raw: made.append(len(raw)) or deflate(raw))
+    deflate = scans.deflate_in_threads
+
+    async def counted(raw):
+        made.append(len(raw))
+        return await deflate(raw)
+
+    monkeypatch.setattr(scans, "deflate_in_threads", counted)
     writer, _ = await written_phone(client, factory, tmp_path / "w.db", 40)
     first = await commune_phone(client, factory, tmp_path / "a.db", page_bytes=1024)
     first_report = await first.sync()
