@@ -28,7 +28,7 @@ import msgspec
 
 from backend.core.accounts.permissions import Actor
 from backend.lib.errors import BadRequest
-from backend.lib.gzip_parts import Deflated, deflate_in_threads
+from backend.lib.gzip_parts import SPLIT, Deflated, deflate_in_threads
 from backend.lib.recent import keep, recall
 from backend.runtime import Runtime
 from backend.sync.pull import encoded, page_rows, wire_change
@@ -265,10 +265,13 @@ async def _list(
 
 
 async def _finish(start: tuple[str, str, int, int, str, int], page: ScanPage, shared: bool) -> ScanPage:
-    """Keep a page made of shared listings only, compressed, for the scope's next phones."""
+    """Keep a page made of shared listings only, compressed, for the scope's next phones. A long
+    page of this phone's own is compressed here too, off the event loop, but not kept."""
     if shared and page.changes:
         page.packed = await deflate_in_threads(b",".join(page.changes))
         keep(_pages, start, _copy(page), PAGES_KEPT)
+    elif page.bytes >= SPLIT:
+        page.packed = await deflate_in_threads(b",".join(page.changes))
     return page
 
 

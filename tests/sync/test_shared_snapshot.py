@@ -192,3 +192,27 @@ async def test_a_first_login_reads_the_notices_once_for_all_its_pages(
     assert (await second.sync()).requests == report.requests
     assert second.rows("notice") == writer.rows("notice")
     assert len([s for s in statements if 'FROM "notice"' in s]) > 3
+
+
+async def test_a_long_page_not_shared_is_compressed_off_the_event_loop_and_not_kept(
+    client, factory, tmp_path, monkeypatch
+):
+    writer, _ = await written_phone(client, factory, tmp_path / "w.db", 20)
+    made: list[int] = []
+    deflate = scans.deflate_in_threads
+
+    async def counted(raw):
+        made.append(len(raw))
+        return await deflate(raw)
+
+    monkeypatch.setattr(scans, "deflate_in_threads", counted)
+    monkeypatch.setattr(scans, "SPLIT", 1)
+    kept = set(scans._pages)
+    # One page for the whole snapshot: it reaches the official's own tables (conflicts), so it is
+    # this phone's alone.
+    first = await commune_phone(client, factory, tmp_path / "a.db", page_bytes=1024 * 1024)
+    report = await first.sync()
+    assert report.requests == 1
+    assert len(made) == 1
+    assert set(scans._pages) == kept
+    assert first.rows("notice") == writer.rows("notice")
