@@ -7,6 +7,7 @@ CRC-32 and length of the whole, worked out from each part's own without reading 
 
 from __future__ import annotations
 
+import asyncio
 import struct
 import zlib
 from collections.abc import Sequence
@@ -16,7 +17,6 @@ LEVEL = 6
 # gzip, deflate, no flags, no time, no extra flags, unknown system (RFC 1952 §2.3).
 _HEADER = b"\x1f\x8b\x08\x00\x00\x00\x00\x00\x00\xff"
 _LAST = zlib.compressobj(LEVEL, zlib.DEFLATED, -15).flush(zlib.Z_FINISH)  # an empty final block
-_zeros = bytes(64 * 1024)
 
 
 @dataclass(frozen=True)
@@ -27,8 +27,37 @@ class Deflated:
 
 
 def deflate(raw: bytes, level: int = LEVEL) -> Deflated:
-    compressor = zlib.compressobj(level, zlib.DEFLATED, -15)
-    return Deflated(compressor.compress(raw) + compressor.flush(zlib.Z_FULL_FLUSH), zlib.crc32(raw), len(raw))
+    return Deflated(_stream(raw, level), zlib.crc32(raw), len(raw))
+
+
+WINDOW = 32 * 1024  # how far back deflate refers
+SPLIT = 256 * 1024  # shorter parts are compressed in one go
+
+
+async def deflate_in_threads(raw: bytes, level: int = LEVEL) -> Deflated:
+    """:func:`deflate`, off the event loop, a long part in two halves on two threads: the second
+    half is compressed with the last 32 KB before it as its dictionary, so it goes on the first's
+    stream (as pigz does) — about as small as one pass, in about half the time when a core is free."""
+    if len(raw) < SPLIT:
+        return await asyncio.to_thread(deflate, raw, level)
+    view = memoryview(raw)
+    half = len(raw) // 2
+    first, second = await asyncio.gather(
+        asyncio.to_thread(_stream, view[:half], level),
+        asyncio.to_thread(_stream, view[half:], level, bytes(view[half - WINDOW : half])),
+    )
+    return Deflated(first + second, zlib.crc32(raw), len(raw))
+
+
+def _stream(raw: bytes | memoryview, level: int, before: bytes = b"") -> bytes:
+    """Raw deflate ended by a full flush; ``before``: the bytes just ahead of ``raw`` in the
+    stream it continues, which it may refer to."""
+    compressor = (
+        zlib.compressobj(level, zlib.DEFLATED, -15, zdict=before)
+        if before
+        else zlib.compressobj(level, zlib.DEFLATED, -15)
+    )
+    return compressor.compress(raw) + compressor.flush(zlib.Z_FULL_FLUSH)
 
 
 def gzip_of(parts: Sequence[bytes | Deflated]) -> bytes:
@@ -58,12 +87,40 @@ def gzip_of(parts: Sequence[bytes | Deflated]) -> bytes:
 
 
 def _combine(crc1: int, crc2: int, size2: int) -> int:
-    """CRC-32 of A + B from CRC-32(A), CRC-32(B) and len(B). CRC-32 is affine in its input:
-    running it over len(B) zero bytes from CRC-32(A) and from 0 differs by what A contributes."""
-    global _zeros
-    if not size2:
-        return crc1
-    if len(_zeros) < size2:
-        _zeros = bytes(max(size2, 2 * len(_zeros)))
-    zeros = memoryview(_zeros)[:size2]
-    return zlib.crc32(zeros, crc1) ^ zlib.crc32(zeros, 0) ^ crc2
+    """CRC-32 of A + B from CRC-32(A), CRC-32(B) and len(B), as zlib's ``crc32_combine`` (which
+    Python does not expose): CRC(A) moved past len(B) bytes is CRC(A)·x^(8·len(B)) modulo the
+    polynomial — a few dozen multiplications whatever the length, not a pass over len(B) bytes."""
+    return _multmodp(_x8nmodp(size2), crc1) ^ crc2
+
+
+_POLY = 0xEDB88320  # CRC-32's polynomial, bits reflected as zlib has them
+
+
+def _multmodp(a: int, b: int) -> int:
+    """a·b modulo the polynomial; ``a`` is not 0."""
+    m = 1 << 31
+    p = 0
+    while True:
+        if a & m:
+            p ^= b
+            if not a & (m - 1):
+                return p
+        m >>= 1
+        b = (b >> 1) ^ _POLY if b & 1 else b >> 1
+
+
+_X2N = [1 << 30]  # x^(2^k) modulo the polynomial, k = 0..31
+for _ in range(31):
+    _X2N.append(_multmodp(_X2N[-1], _X2N[-1]))
+
+
+def _x8nmodp(n: int) -> int:
+    """x^(8n) modulo the polynomial: the shift of a CRC over n bytes."""
+    p = 1 << 31  # x^0
+    k = 3
+    while n:
+        if n & 1:
+            p = _multmodp(_X2N[k & 31], p)
+        n >>= 1
+        k += 1
+    return p

@@ -97,6 +97,7 @@ class Context:
 Load = Callable[["Runtime", Sequence[str]], Awaitable[dict[str, Row]]]
 LoadFor = Callable[["Runtime", Actor, Sequence[str]], Awaitable[dict[str, Row]]]
 IdsInScope = Callable[["Runtime", Actor], Awaitable[list[str]]]
+FramedInScope = Callable[["Runtime", Actor, int], Awaitable[list[tuple[str, bytes | None]] | None]]
 Visible = Callable[[Actor, Row], bool]
 Create = Callable[[Context, str, dict[str, Any]], Awaitable[None]]
 CreateMany = Callable[[Context, list[tuple[int, str, dict[str, Any]]]], Awaitable[list[DomainError | None]]]
@@ -131,6 +132,9 @@ class SyncedTable:
     with its version and ``encoded`` set, taking kept encodings (:mod:`backend.sync.wire`) where
     they are current — ``data`` is then empty and ``raw`` holds only what ``visible`` needs — or
     with ``framed`` set: the whole change as it goes out, for a row the actor may see.
+    ``framed_in_scope``, when given with ``shared``, answers a first login's listing in one go:
+    the ids ``ids_in_scope`` lists, in order, each with its change framed as ``load_encoded`` frames
+    it (None: to be loaded) — or None above the given number of rows.
     ``shared`` says which rows an actor sees, and how they look on the wire, follow from the actor's
     grants alone — never from the account — so the phones of every account with the same grants
     may be sent the same encoded snapshot pages (:mod:`backend.sync.scans`); leave it off for a
@@ -144,6 +148,7 @@ class SyncedTable:
     ids_in_scope: IdsInScope
     load_versioned: Load | None = None
     load_encoded: LoadFor | None = None
+    framed_in_scope: FramedInScope | None = None
     permission: Permission | None = None
     ancestors: bool = False
     visible: Visible | None = None

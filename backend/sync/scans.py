@@ -28,7 +28,7 @@ import msgspec
 
 from backend.core.accounts.permissions import Actor
 from backend.lib.errors import BadRequest
-from backend.lib.gzip_parts import Deflated, deflate
+from backend.lib.gzip_parts import SPLIT, Deflated, deflate_in_threads
 from backend.lib.recent import keep, recall
 from backend.runtime import Runtime
 from backend.sync.pull import encoded, page_rows, wire_change
@@ -96,6 +96,9 @@ class Listing:
 _listed: OrderedDict[tuple[str, str, str, str, int, str], Listing] = OrderedDict()
 LISTED_KEPT = 16
 SHARED_MAX = 4 * 1024 * 1024  # encoded bytes kept per listing (a commune's notices are well below)
+# Rows of a shared table a snapshot frames in one statement (``SyncedTable.framed_in_scope``): about
+# SHARED_MAX of notices; a wider scope lists its ids and loads them page by page.
+FRAMED_MAX = 10_000
 
 # Whole pages of shared snapshots (every change from a shared listing), compressed once, by where
 # they start and the page size asked for: the phones of one scope ask for the same pages.
@@ -192,13 +195,7 @@ async def page(
         key = (history, state.kind, state.new, state.old, state.mark, tables[state.table])
         listing = recall(_listed, key)
         if listing is None:
-            new_ids = set(await table.ids_in_scope(rt, actor))
-            if state.kind == "delta" and old is not None:
-                old_ids = set(await table.ids_in_scope(rt, old))
-                ids = sorted([(i, False) for i in new_ids - old_ids] + [(i, True) for i in old_ids - new_ids])
-            else:
-                ids = sorted((i, False) for i in new_ids)
-            listing = Listing(ids, [] if state.kind == "snapshot" and table.shared else None)
+            listing = await _list(rt, table, actor, state, old, fresh)
             keep(_listed, key, listing, LISTED_KEPT)
         listed = listing.ids
         shared = shared and listing.wires is not None
@@ -219,7 +216,7 @@ async def page(
                     continue  # deleted since the ids were read; a pull will say so
                 size = len(wire) + 1
                 if changes and used + size > max_bytes:
-                    return _finish(
+                    return await _finish(
                         start, ScanPage(changes=changes, state=state, done=False, bytes=used), shared
                     )
                 changes.append(wire)
@@ -231,14 +228,50 @@ async def page(
         # Read after every id set of the scan: any row that left the old scope after its table's
         # ids were read did so in a change at or below this mark.
         state.wide_until = await high_water(rt)
-    return _finish(start, ScanPage(changes=changes, state=state, done=True, bytes=used), shared)
+    return await _finish(start, ScanPage(changes=changes, state=state, done=True, bytes=used), shared)
 
 
-def _finish(start: tuple[str, str, int, int, str, int], page: ScanPage, shared: bool) -> ScanPage:
-    """Keep a page made of shared listings only, compressed, for the scope's next phones."""
+async def _list(
+    rt: Runtime,
+    table: SyncedTable,
+    actor: Actor,
+    state: ScanState,
+    old: Actor | None,
+    fresh: list[tuple[str, Row]] | None,
+) -> Listing:
+    """A table's listing for a scan; a shared table's snapshot comes with its changes encoded
+    when the table frames a whole scope in one statement (and it is not too big to keep)."""
+    shared = state.kind == "snapshot" and table.shared
+    if shared and table.framed_in_scope is not None:
+        framed = await table.framed_in_scope(rt, actor, FRAMED_MAX)
+        if framed is not None:
+            framed.sort(key=lambda item: item[0])  # the order the pages' positions are looked up in
+            ids = [(i, False) for i, _ in framed]
+            wires = [None if f is None else msgspec.Raw(f) for _, f in framed]
+            unkept = [k for k, (_, f) in enumerate(framed) if f is None]
+            if unkept:
+                loaded = await _encode(rt, table, actor, [ids[k] for k in unkept], fresh)
+                for k, wire in zip(unkept, loaded, strict=True):
+                    wires[k] = wire
+            size = sum(len(w) for w in wires if w is not None)
+            return Listing(ids, wires, size) if size <= SHARED_MAX else Listing(ids, [])
+    new_ids = set(await table.ids_in_scope(rt, actor))
+    if state.kind == "delta" and old is not None:
+        old_ids = set(await table.ids_in_scope(rt, old))
+        ids = sorted([(i, False) for i in new_ids - old_ids] + [(i, True) for i in old_ids - new_ids])
+    else:
+        ids = sorted((i, False) for i in new_ids)
+    return Listing(ids, [] if shared else None)
+
+
+async def _finish(start: tuple[str, str, int, int, str, int], page: ScanPage, shared: bool) -> ScanPage:
+    """Keep a page made of shared listings only, compressed, for the scope's next phones. A long
+    page of this phone's own is compressed here too, off the event loop, but not kept."""
     if shared and page.changes:
-        page.packed = deflate(b",".join(page.changes))
+        page.packed = await deflate_in_threads(b",".join(page.changes))
         keep(_pages, start, _copy(page), PAGES_KEPT)
+    elif page.bytes >= SPLIT:
+        page.packed = await deflate_in_threads(b",".join(page.changes))
     return page
 
 

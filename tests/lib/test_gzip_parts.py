@@ -11,7 +11,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from backend.lib import gzip_parts
-from backend.lib.gzip_parts import deflate, gzip_of
+from backend.lib.gzip_parts import deflate, deflate_in_threads, gzip_of
 
 
 @settings(max_examples=60, deadline=None)
@@ -24,8 +24,15 @@ def test_parts_compressed_apart_decode_to_the_parts_in_order(parts):
     assert one.decompress(body) == whole and one.eof and not one.unused_data
 
 
-def test_a_part_longer_than_the_kept_zeros_gets_the_right_checksum(monkeypatch):
-    monkeypatch.setattr(gzip_parts, "_zeros", bytes(16))
+@settings(max_examples=200, deadline=None)
+@given(st.binary(max_size=64), st.binary(max_size=64), st.integers(min_value=0, max_value=1 << 22))
+def test_checksums_of_parts_combine_to_the_checksum_of_the_whole(head, tail, zeros):
+    second = tail + bytes(zeros)  # long parts too, without hypothesis making megabytes
+    combined = gzip_parts._combine(zlib.crc32(head), zlib.crc32(second), len(second))
+    assert combined == zlib.crc32(head + second)
+
+
+def test_a_long_part_gets_the_right_checksum():
     big = os.urandom(5000) + "thông báo ".encode() * 20000
     body = gzip_of([b'{"changes":[', deflate(big), b"]}"])
     assert gzip.decompress(body) == b'{"changes":[' + big + b"]}"
@@ -37,3 +44,23 @@ def test_a_part_compressed_once_is_as_small_as_compressing_it_with_the_rest():
     rows_bytes = rows.encode()
     together = len(gzip.compress(b"{" + rows_bytes + b"}", 6))
     assert len(gzip_of([b"{", deflate(rows_bytes), b"}"])) <= together + 64
+
+
+async def test_a_long_part_compressed_on_two_threads_is_one_stream_as_small_as_one_pass():
+    rows = ",".join(
+        f'{{"t":"notice","id":"{i:08x}","v":{i},"f":{{"title":"Tiêm chủng đợt {i}","body":"Trạm y tế xã"}}}}'
+        for i in range(12000)
+    ).encode()
+    assert len(rows) > gzip_parts.SPLIT
+    split = await deflate_in_threads(rows)
+    whole = deflate(rows)
+    assert (split.crc, split.size) == (whole.crc, whole.size)
+    assert len(split.data) <= len(whole.data) * 1.01
+    # The second half refers back into the first: smaller than two halves compressed apart.
+    half = len(rows) // 2
+    apart = gzip_parts._stream(rows[:half], 6) + gzip_parts._stream(rows[half:], 6)
+    assert len(split.data) < len(apart)
+    body = gzip_of([b"[", split, b"]"])
+    assert gzip.decompress(body) == b"[" + rows + b"]"
+    small = await deflate_in_threads(rows[:1000])
+    assert small == deflate(rows[:1000])

@@ -122,8 +122,13 @@ async def test_a_shared_page_is_compressed_once_for_every_phone_of_the_scope(
     client, factory, tmp_path, monkeypatch
 ):
     made: list[int] = []
-    deflate = scans.deflate
-    monkeypatch.setattr(scans, "deflate", lambda raw: made.append(len(raw)) or deflate(raw))
+    deflate = scans.deflate_in_threads
+
+    async def counted(raw):
+        made.append(len(raw))
+        return await deflate(raw)
+
+    monkeypatch.setattr(scans, "deflate_in_threads", counted)
     writer, _ = await written_phone(client, factory, tmp_path / "w.db", 40)
     first = await commune_phone(client, factory, tmp_path / "a.db", page_bytes=1024)
     first_report = await first.sync()
@@ -155,3 +160,59 @@ async def test_an_answer_is_the_same_json_compressed_or_not(client, factory, tmp
         answers[encoding] = response.json()
     assert answers["gzip"] == answers["identity"]
     assert len(answers["gzip"]["changes"]) > 20  # the areas and the 20 notices
+
+
+async def test_a_first_login_reads_the_notices_once_for_all_its_pages(
+    client, factory, tmp_path, monkeypatch, clock
+):
+    writer, ids = await written_phone(client, factory, tmp_path / "w.db", 30)
+    rt = client.app.state.rt
+    # One notice not kept encoded (written through the web API, say): loaded, encoded and kept.
+    await rt.db.execute('DELETE FROM "sync_wire" WHERE "key" = {}', f"notice:{ids[3]}")
+    statements = count_statements(rt, monkeypatch)
+    first = await commune_phone(client, factory, tmp_path / "a.db", page_bytes=1024)
+    report = await first.sync()
+    assert report.requests > 3
+    assert first.rows("notice") == writer.rows("notice")
+    # The listing with every kept notice framed, then the one that was not (the three statements
+    # of a page's load for a row whose encoding is not kept): not a statement per page.
+    assert len([s for s in statements if 'FROM "notice"' in s]) == 4, statements
+    kept = await rt.db.fetchval('SELECT COUNT(*) AS n FROM "sync_wire" WHERE "key" = {}', f"notice:{ids[3]}")
+    assert kept == 1
+
+    # Above FRAMED_MAX rows the ids are listed and loaded page by page, to the same rows.
+    monkeypatch.setattr(scans, "FRAMED_MAX", 10)
+    clock.advance(seconds=rt.settings.sync_snapshot_reuse_s + 1)  # not from the first phone's snapshot
+    writer.update("notice", ids[0], {"title": "Đổi lịch tiêm"})
+    await writer.sync()
+    statements.clear()
+    second = phone(
+        client.app, tmp_path / "b.db", await factory.user((Role.COMMUNE_OFFICIAL, "38001")), page_bytes=1024
+    )
+    assert (await second.sync()).requests == report.requests
+    assert second.rows("notice") == writer.rows("notice")
+    assert len([s for s in statements if 'FROM "notice"' in s]) > 3
+
+
+async def test_a_long_page_not_shared_is_compressed_off_the_event_loop_and_not_kept(
+    client, factory, tmp_path, monkeypatch
+):
+    writer, _ = await written_phone(client, factory, tmp_path / "w.db", 20)
+    made: list[int] = []
+    deflate = scans.deflate_in_threads
+
+    async def counted(raw):
+        made.append(len(raw))
+        return await deflate(raw)
+
+    monkeypatch.setattr(scans, "deflate_in_threads", counted)
+    monkeypatch.setattr(scans, "SPLIT", 1)
+    kept = set(scans._pages)
+    # One page for the whole snapshot: it reaches the official's own tables (conflicts), so it is
+    # this phone's alone.
+    first = await commune_phone(client, factory, tmp_path / "a.db", page_bytes=1024 * 1024)
+    report = await first.sync()
+    assert report.requests == 1
+    assert len(made) == 1
+    assert set(scans._pages) == kept
+    assert first.rows("notice") == writer.rows("notice")

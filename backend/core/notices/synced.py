@@ -26,6 +26,7 @@ from backend.core.notices import services as notices
 from backend.core.notices.schemas import Attachment, NoticeText
 from backend.core.notices.synced_rows import (
     TABLE,
+    framed_in_scope,
     ids_in_scope,
     load,
     load_encoded,
@@ -356,6 +357,7 @@ def register(registry: Registry) -> None:
             load=load,
             load_versioned=load_versioned,
             load_encoded=load_encoded,
+            framed_in_scope=framed_in_scope,
             ids_in_scope=ids_in_scope,
             permission=Permission.NOTICE_READ,
             ancestors=True,

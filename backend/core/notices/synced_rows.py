@@ -82,12 +82,12 @@ def _row_id_sql(rt: Runtime) -> str:
     return 'n."id"::text' if rt.db.dialect == "postgres" else 'n."id"'
 
 
-def _version_sql(rt: Runtime) -> str:
+def _version_sql(rt: Runtime, row_id: str | None = None) -> str:
     """The row's version: an index probe on the change log in the row's own statement (same
-    snapshot as the row)."""
+    snapshot as the row). ``row_id``: the row's id as text (default: notice ``n``'s)."""
     return (
         f'(SELECT max(m."seq") FROM "change_log" m WHERE m."table_name" = \'{TABLE}\' '
-        f'AND m."row_id" = {_row_id_sql(rt)})'
+        f'AND m."row_id" = {row_id or _row_id_sql(rt)})'
     )
 
 
@@ -148,22 +148,29 @@ def _visible_sql(actor: Actor, row: str) -> tuple[str, list[str]]:
     return sql, [*scopes, *(x for s in scopes for x in (s, s))]
 
 
+def _framing(rt: Runtime) -> tuple[str, list[str], str]:
+    """The change as ``ChangeOut`` encodes it, framed by the database around the kept text of row
+    ``x`` (``id`` as text, version ``v``; kept entry ``w``), its arguments (the constant parts: the
+    query's text takes no braces), and the join of the kept entry."""
+    framed = '{} || x."id" || {} || CAST(x."v" AS TEXT) || {} || w."body" || {}'
+    args = [f'{{"t":"{TABLE}","id":"', '","v":', ',"f":', "}"]
+    framed = f"convert_to({framed}, 'UTF8')" if rt.db.dialect == "postgres" else f"CAST({framed} AS BLOB)"
+    return framed, args, wire.join_sql(rt.db.dialect, TABLE, 'x."id"')
+
+
+# PostgreSQL would fold ``x`` into the outer query and probe the row's version once per use.
+def _fence(rt: Runtime) -> str:
+    return " OFFSET 0" if rt.db.dialect == "postgres" else ""
+
+
 async def load_encoded(rt: Runtime, actor: Actor, ids: Sequence[str]) -> dict[str, Row]:
     """Rows for ``actor``'s pages. A notice the actor may see whose encoding is kept at its
     current version comes as the whole change framed by the database around that text (``framed``:
     no Python per row but taking the bytes); the others go through :func:`_load_kept`. One
     statement per 500."""
     wanted = _uuids(ids)
-    row_id = _row_id_sql(rt)
     seen, seen_args = _visible_sql(actor, "x")
-    kept = wire.join_sql(rt.db.dialect, TABLE, 'x."id"')
-    # The change as ChangeOut encodes it; the constant parts go as arguments (the query's text
-    # takes no braces).
-    framed = '{} || x."id" || {} || CAST(x."v" AS TEXT) || {} || w."body" || {}'
-    frame_args = [f'{{"t":"{TABLE}","id":"', '","v":', ',"f":', "}"]
-    framed = f"convert_to({framed}, 'UTF8')" if rt.db.dialect == "postgres" else f"CAST({framed} AS BLOB)"
-    # PostgreSQL would fold ``x`` into the outer query and probe the row's version once per use.
-    fence = " OFFSET 0" if rt.db.dialect == "postgres" else ""
+    framed, frame_args, kept = _framing(rt)
     out: dict[str, Row] = {}
     rest: list[str] = []
     for start in range(0, len(wanted), 500):
@@ -174,9 +181,9 @@ async def load_encoded(rt: Runtime, actor: Actor, ids: Sequence[str]) -> dict[st
         args += [min(chunk), max(chunk)]
         records = await rt.db.fetch(
             f'SELECT x."id", x."v", CASE WHEN w."version" = x."v" AND {seen} THEN {framed} END AS "_framed" '
-            f'FROM (SELECT {row_id} AS "id", n."id" AS "uid", n."status", n."owner_path", '
-            f'{_version_sql(rt)} AS "v" FROM "notice" n WHERE n."id" {match} AND n."id" BETWEEN {{}} AND {{}}{fence}) x '
-            f"{kept}",
+            f'FROM (SELECT {_row_id_sql(rt)} AS "id", n."id" AS "uid", n."status", n."owner_path", '
+            f'{_version_sql(rt)} AS "v" FROM "notice" n WHERE n."id" {match} AND n."id" BETWEEN {{}} AND {{}}'
+            f"{_fence(rt)}) x {kept}",
             *seen_args,
             *frame_args,
             *args,
@@ -190,6 +197,30 @@ async def load_encoded(rt: Runtime, actor: Actor, ids: Sequence[str]) -> dict[st
     if rest:
         out.update(await _load_kept(rt, rest))
     return out
+
+
+async def framed_in_scope(rt: Runtime, actor: Actor, limit: int) -> list[tuple[str, bytes | None]] | None:
+    """Every notice ``actor`` sees, in id order, each framed as :func:`load_encoded` frames it
+    (None: its encoding is not kept at its current version) — one statement for a first login's
+    whole listing, instead of listing the ids and then loading them page by page. None if there
+    are more than ``limit``: the caller lists ids and loads pages as they are asked for."""
+    if not actor.scope_paths(Permission.NOTICE_READ):
+        return []
+    seen, seen_args = _visible_sql(actor, "y")
+    framed, frame_args, kept = _framing(rt)
+    version = _version_sql(rt, 'y."id"')
+    records = await rt.db.fetch(
+        f'SELECT x."id", CASE WHEN w."version" = x."v" THEN {framed} END AS "_framed" '
+        f'FROM (SELECT y."id", y."uid", {version} AS "v" '
+        f'FROM (SELECT {_row_id_sql(rt)} AS "id", n."id" AS "uid", n."status", n."owner_path" '
+        f'FROM "notice" n) y WHERE {seen} ORDER BY y."uid" LIMIT {{}}{_fence(rt)}) x {kept} ORDER BY x."uid"',
+        *frame_args,
+        *seen_args,
+        limit + 1,
+    )
+    if len(records) > limit:
+        return None
+    return [(str(r["id"]), None if r["_framed"] is None else bytes(r["_framed"])) for r in records]
 
 
 async def _load_kept(rt: Runtime, ids: Sequence[str]) -> dict[str, Row]:

@@ -1,5 +1,6 @@
 """Notices on the phones: the database's check of who may see a kept notice (for pages framed by
-the database) gives the same answer as :func:`backend.core.notices.synced_rows.visible`, row by row."""
+the database, and for a first login's whole listing) gives the same answer as
+:func:`backend.core.notices.synced_rows.visible`, row by row."""
 
 from __future__ import annotations
 
@@ -63,5 +64,12 @@ async def test_the_database_and_python_agree_on_who_sees_each_kept_notice(client
         framed = {i for i, row in rows.items() if row.framed is not None}
         allowed = {i for i in ids if synced_rows.visible(actor, full[i])}
         assert framed == allowed, grants
+        # A first login's listing in one statement: the same rows, in order, framed the same.
+        listing = await synced_rows.framed_in_scope(rt, actor, len(ids))
+        assert listing is not None
+        assert [i for i, _ in listing] == sorted(allowed) == sorted(await synced_rows.ids_in_scope(rt, actor))
+        assert all(text == rows[i].framed for i, text in listing), grants
+        if allowed:
+            assert await synced_rows.framed_in_scope(rt, actor, len(allowed) - 1) is None
         seen_somewhere += len(allowed)
     assert 0 < seen_somewhere < len(ids) * len(GRANTS)
