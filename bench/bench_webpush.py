@@ -11,7 +11,7 @@ Baseline, same process, same payload: the bare encryption rate (``encrypt`` in a
 over every device key pair of the pool as the fan-out has them), in short slices timed by the
 thread's CPU clock. The ratio's baseline is taken *during* the fan-out: every ~1 s of fan-out a
 task on the event loop runs a ~0.2 s slice (the loop is blocked meanwhile, so the fan-out pauses),
-and the slices' CPU and wall time are taken off the fan-out's. This host's speed drifts by 10-25 %
+and the slices' CPU and wall time are taken off the fan-out's. This host's speed drifts by a quarter or more
 over tens of seconds, and the fan-out's own rate follows it; a baseline measured only before and
 after the fan-out (five one-second slices each, still reported so the drift shows) compares it
 with other moments, which is what made the ratio move between runs. The median of the interleaved
