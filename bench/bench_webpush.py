@@ -15,7 +15,8 @@ and the slices' CPU and wall time are taken off the fan-out's. This host's speed
 over tens of seconds, and the fan-out's own rate follows it; a baseline measured only before and
 after the fan-out (five one-second slices each, still reported so the drift shows) compares it
 with other moments, which is what made the ratio move between runs. The median of the interleaved
-slices compares the fan-out with the encryption at the same moments.
+slices compares the fan-out with the encryption at the same moments (the host's fast spells
+still speed the encryption up more than the fan-out's other work, so some spread remains).
 Reported: messages/s, CPU cores the fan-out process used (CPU time / wall time), and
 ``ratio = (messages/s per core used) / bare encryption rate``, both per CPU second of this process
 so that other load on the machine does not skew it — the share of the fan-out's CPU that goes to
