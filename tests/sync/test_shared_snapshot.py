@@ -9,7 +9,7 @@ import pytest
 
 from backend.adapters.clock import FakeClock
 from backend.core.accounts.permissions import Role
-from backend.sync import scans
+from backend.sync import listings, scans
 from backend.synced import build_sync_registry
 from tests.sync.helpers import count_statements, draft, phone, written_phone
 
@@ -181,7 +181,7 @@ async def test_a_first_login_reads_the_notices_once_for_all_its_pages(
     assert kept == 1
 
     # Above FRAMED_MAX rows the ids are listed and loaded page by page, to the same rows.
-    monkeypatch.setattr(scans, "FRAMED_MAX", 10)
+    monkeypatch.setattr(listings, "FRAMED_MAX", 10)
     clock.advance(seconds=rt.settings.sync_snapshot_reuse_s + 1)  # not from the first phone's snapshot
     writer.update("notice", ids[0], {"title": "Đổi lịch tiêm"})
     await writer.sync()
