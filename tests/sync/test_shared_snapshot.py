@@ -19,6 +19,20 @@ def clock() -> FakeClock:
     return FakeClock(datetime.now(UTC))
 
 
+@pytest.fixture
+def made(monkeypatch) -> list[int]:
+    """The length of every page compressed by scans from now on."""
+    lengths: list[int] = []
+    deflate = scans.deflate_in_threads
+
+    async def counted(raw):
+        lengths.append(len(raw))
+        return await deflate(raw)
+
+    monkeypatch.setattr(scans, "deflate_in_threads", counted)
+    return lengths
+
+
 async def commune_phone(client, factory, path, **options):
     """A fresh phone of another official of commune 38001 (the same grants, so the same scope)."""
     return phone(client.app, path, await factory.user((Role.COMMUNE_OFFICIAL, "38001")), **options)
@@ -118,17 +132,7 @@ def test_only_tables_whose_rows_follow_from_the_grants_are_shared():
     assert {t.name for t in registry} - shared == {"training_completion", "conflict"}
 
 
-async def test_a_shared_page_is_compressed_once_for_every_phone_of_the_scope(
-    client, factory, tmp_path, monkeypatch
-):
-    made: list[int] = []
-    deflate = scans.deflate_in_threads
-
-    async def counted(raw):
-        made.append(len(raw))
-        return await deflate(raw)
-
-    monkeypatch.setattr(scans, "deflate_in_threads", counted)
+async def test_a_shared_page_is_compressed_once_for_every_phone_of_the_scope(client, factory, tmp_path, made):
     writer, _ = await written_phone(client, factory, tmp_path / "w.db", 40)
     first = await commune_phone(client, factory, tmp_path / "a.db", page_bytes=1024)
     first_report = await first.sync()
@@ -195,17 +199,9 @@ async def test_a_first_login_reads_the_notices_once_for_all_its_pages(
 
 
 async def test_a_long_page_not_shared_is_compressed_off_the_event_loop_and_not_kept(
-    client, factory, tmp_path, monkeypatch
+    client, factory, tmp_path, monkeypatch, made
 ):
     writer, _ = await written_phone(client, factory, tmp_path / "w.db", 20)
-    made: list[int] = []
-    deflate = scans.deflate_in_threads
-
-    async def counted(raw):
-        made.append(len(raw))
-        return await deflate(raw)
-
-    monkeypatch.setattr(scans, "deflate_in_threads", counted)
     monkeypatch.setattr(scans, "SPLIT", 1)
     kept = set(scans._pages)
     # One page for the whole snapshot: it reaches the official's own tables (conflicts), so it is
