@@ -31,9 +31,8 @@ from backend.lib.errors import BadRequest
 from backend.lib.gzip_parts import SPLIT, Deflated, deflate_in_threads
 from backend.lib.recent import keep, recall
 from backend.runtime import Runtime
-from backend.sync.pull import encoded, page_rows, wire_change
-from backend.sync.registry import Registry, Row, SyncedTable
-from backend.sync.schemas import ChangeOut
+from backend.sync import listings
+from backend.sync.registry import Registry, Row
 from backend.sync.state import Snapshot, change_tag, get_state, high_water
 
 # Rows loaded at a time: first LOAD_CHUNK (a 64 KB page holds about a hundred notices), then about as
@@ -74,31 +73,6 @@ class ScanPage:
     bytes: int
     packed: Deflated | None = None  # the changes, comma-joined and compressed, for a shared page
 
-
-@dataclass
-class Listing:
-    """The ids a scan walks in one table, as listed for its first page, kept for its next pages (a
-    first login of thousands of rows is dozens of pages). Listing them again per page would be just
-    as correct — the mark was read before the ids, so anything created meanwhile comes with the
-    incremental pull and anything deleted meanwhile is skipped when its row is loaded — only slower.
-
-    For a table whose rows look the same to every account with the same grants
-    (:attr:`~backend.sync.registry.SyncedTable.shared`), a snapshot also keeps the changes it
-    encoded, in the ids' order (None: the row was gone): the next phone of that scope, starting
-    from the same mark (:func:`start_snapshot`), gets its pages without reading the rows again."""
-
-    ids: list[tuple[str, bool]]
-    wires: list[msgspec.Raw | None] | None = None  # None: not kept for this listing
-    kept: int = 0  # bytes in ``wires``
-
-
-# Per process; a scan whose next page lands on another process lists (and encodes) again.
-_listed: OrderedDict[tuple[str, str, str, str, int, str], Listing] = OrderedDict()
-LISTED_KEPT = 16
-SHARED_MAX = 4 * 1024 * 1024  # encoded bytes kept per listing (a commune's notices are well below)
-# Rows of a shared table a snapshot frames in one statement (``SyncedTable.framed_in_scope``): about
-# SHARED_MAX of notices; a wider scope lists its ids and loads them page by page.
-FRAMED_MAX = 10_000
 
 # Whole pages of shared snapshots (every change from a shared listing), compressed once, by where
 # they start and the page size asked for: the phones of one scope ask for the same pages.
@@ -144,7 +118,7 @@ async def start_snapshot(rt: Runtime, token: str, known: Snapshot | None) -> Sca
         mark, history = recent
         if (
             mark > 0
-            and known.top - mark <= min(REUSE_TAIL, _listed_rows(history, token, mark) // 10)
+            and known.top - mark <= min(REUSE_TAIL, listings.listed_rows(history, token, mark) // 10)
             and known.state.floor <= mark
             and known.history(mark) == history
         ):
@@ -152,17 +126,8 @@ async def start_snapshot(rt: Runtime, token: str, known: Snapshot | None) -> Sca
     state = await start(rt, "snapshot", token, mark=known.top if known is not None else None)
     history = known.history(state.mark) if known is not None else None
     if history is not None:
-        keep(_started, token, (state.mark, history, rt.clock.now()), LISTED_KEPT)
+        keep(_started, token, (state.mark, history, rt.clock.now()), listings.LISTED_KEPT)
     return state
-
-
-def _listed_rows(history: str, token: str, mark: int) -> int:
-    """Rows the snapshot of this scope at this mark has listed, as far as its listings are kept."""
-    return sum(
-        len(listing.ids)
-        for (at, kind, new, _, listed_mark, _), listing in _listed.items()
-        if (at, kind, new, listed_mark) == (history, "snapshot", token, mark)
-    )
 
 
 async def page(
@@ -193,10 +158,7 @@ async def page(
         table = registry.get(tables[state.table])
         assert table is not None
         key = (history, state.kind, state.new, state.old, state.mark, tables[state.table])
-        listing = recall(_listed, key)
-        if listing is None:
-            listing = await _list(rt, table, actor, state, old, fresh)
-            keep(_listed, key, listing, LISTED_KEPT)
+        listing = await listings.listing(rt, key, table, actor, old, fresh)
         listed = listing.ids
         shared = shared and listing.wires is not None
         at = bisect.bisect_right(listed, (state.after, True)) if state.after else 0
@@ -208,8 +170,8 @@ async def page(
                 # Load about as many rows as the rest of the page holds, judged by the rows so far.
                 fits = LOAD_CHUNK if not changes else -(-(max_bytes - used) * len(changes) // used) + 1
                 chunk = listed[at : at + max(LOAD_MIN, min(fits, LOAD_MAX))]
-                wires = await _encode(rt, table, actor, chunk, fresh)
-                _keep_wires(listing, at, wires)
+                wires = await listings.encode_rows(rt, table, actor, chunk, fresh)
+                listings.keep_wires(listing, at, wires)
             for (row_id, _), wire in zip(listed[at : at + len(wires)], wires, strict=True):
                 at += 1
                 if wire is None:
@@ -231,39 +193,6 @@ async def page(
     return await _finish(start, ScanPage(changes=changes, state=state, done=True, bytes=used), shared)
 
 
-async def _list(
-    rt: Runtime,
-    table: SyncedTable,
-    actor: Actor,
-    state: ScanState,
-    old: Actor | None,
-    fresh: list[tuple[str, Row]] | None,
-) -> Listing:
-    """A table's listing for a scan; a shared table's snapshot comes with its changes encoded
-    when the table frames a whole scope in one statement (and it is not too big to keep)."""
-    shared = state.kind == "snapshot" and table.shared
-    if shared and table.framed_in_scope is not None:
-        framed = await table.framed_in_scope(rt, actor, FRAMED_MAX)
-        if framed is not None:
-            framed.sort(key=lambda item: item[0])  # the order the pages' positions are looked up in
-            ids = [(i, False) for i, _ in framed]
-            wires = [None if f is None else msgspec.Raw(f) for _, f in framed]
-            unkept = [k for k, (_, f) in enumerate(framed) if f is None]
-            if unkept:
-                loaded = await _encode(rt, table, actor, [ids[k] for k in unkept], fresh)
-                for k, wire in zip(unkept, loaded, strict=True):
-                    wires[k] = wire
-            size = sum(len(w) for w in wires if w is not None)
-            return Listing(ids, wires, size) if size <= SHARED_MAX else Listing(ids, [])
-    new_ids = set(await table.ids_in_scope(rt, actor))
-    if state.kind == "delta" and old is not None:
-        old_ids = set(await table.ids_in_scope(rt, old))
-        ids = sorted([(i, False) for i in new_ids - old_ids] + [(i, True) for i in old_ids - new_ids])
-    else:
-        ids = sorted((i, False) for i in new_ids)
-    return Listing(ids, [] if shared else None)
-
-
 async def _finish(start: tuple[str, str, int, int, str, int], page: ScanPage, shared: bool) -> ScanPage:
     """Keep a page made of shared listings only, compressed, for the scope's next phones. A long
     page of this phone's own is compressed here too, off the event loop, but not kept."""
@@ -278,33 +207,3 @@ async def _finish(start: tuple[str, str, int, int, str, int], page: ScanPage, sh
 def _copy(page: ScanPage) -> ScanPage:
     """A kept page with its own end position: the caller's scan state goes on moving."""
     return replace(page, state=replace(page.state))
-
-
-async def _encode(
-    rt: Runtime,
-    table: SyncedTable,
-    actor: Actor,
-    chunk: list[tuple[str, bool]],
-    fresh: list[tuple[str, Row]] | None,
-) -> list[msgspec.Raw | None]:
-    """Each listed id's change: a removal, the row as it is now, or None if it is gone."""
-    rows = await page_rows(rt, table, actor, [i for i, removed in chunk if not removed], fresh)
-    wires: list[msgspec.Raw | None] = []
-    for row_id, removed in chunk:
-        if removed:
-            wires.append(encoded(ChangeOut(t=table.name, id=row_id, rm=True)))
-            continue
-        row = rows.get(row_id)
-        wires.append(None if row is None else wire_change(table, actor, row_id, row))
-    return wires
-
-
-def _keep_wires(listing: Listing, at: int, wires: list[msgspec.Raw | None]) -> None:
-    """Keep a chunk's changes for the scope's next phones if they continue what is kept."""
-    if listing.wires is None or len(listing.wires) != at:
-        return
-    size = sum(len(w) for w in wires if w is not None)
-    if listing.kept + size > SHARED_MAX:
-        return
-    listing.wires.extend(wires)
-    listing.kept += size

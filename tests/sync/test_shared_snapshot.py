@@ -9,7 +9,7 @@ import pytest
 
 from backend.adapters.clock import FakeClock
 from backend.core.accounts.permissions import Role
-from backend.sync import scans
+from backend.sync import listings, scans
 from backend.synced import build_sync_registry
 from tests.sync.helpers import count_statements, draft, phone, written_phone
 
@@ -17,6 +17,20 @@ from tests.sync.helpers import count_statements, draft, phone, written_phone
 @pytest.fixture
 def clock() -> FakeClock:
     return FakeClock(datetime.now(UTC))
+
+
+@pytest.fixture
+def made(monkeypatch) -> list[int]:
+    """The length of every page compressed by scans from now on."""
+    lengths: list[int] = []
+    deflate = scans.deflate_in_threads
+
+    async def counted(raw):
+        lengths.append(len(raw))
+        return await deflate(raw)
+
+    monkeypatch.setattr(scans, "deflate_in_threads", counted)
+    return lengths
 
 
 async def commune_phone(client, factory, path, **options):
@@ -118,17 +132,7 @@ def test_only_tables_whose_rows_follow_from_the_grants_are_shared():
     assert {t.name for t in registry} - shared == {"training_completion", "conflict"}
 
 
-async def test_a_shared_page_is_compressed_once_for_every_phone_of_the_scope(
-    client, factory, tmp_path, monkeypatch
-):
-    made: list[int] = []
-    deflate = scans.deflate_in_threads
-
-    async def counted(raw):
-        made.append(len(raw))
-        return await deflate(raw)
-
-    monkeypatch.setattr(scans, "deflate_in_threads", counted)
+async def test_a_shared_page_is_compressed_once_for_every_phone_of_the_scope(client, factory, tmp_path, made):
     writer, _ = await written_phone(client, factory, tmp_path / "w.db", 40)
     first = await commune_phone(client, factory, tmp_path / "a.db", page_bytes=1024)
     first_report = await first.sync()
@@ -181,7 +185,7 @@ async def test_a_first_login_reads_the_notices_once_for_all_its_pages(
     assert kept == 1
 
     # Above FRAMED_MAX rows the ids are listed and loaded page by page, to the same rows.
-    monkeypatch.setattr(scans, "FRAMED_MAX", 10)
+    monkeypatch.setattr(listings, "FRAMED_MAX", 10)
     clock.advance(seconds=rt.settings.sync_snapshot_reuse_s + 1)  # not from the first phone's snapshot
     writer.update("notice", ids[0], {"title": "Đổi lịch tiêm"})
     await writer.sync()
@@ -195,17 +199,9 @@ async def test_a_first_login_reads_the_notices_once_for_all_its_pages(
 
 
 async def test_a_long_page_not_shared_is_compressed_off_the_event_loop_and_not_kept(
-    client, factory, tmp_path, monkeypatch
+    client, factory, tmp_path, monkeypatch, made
 ):
     writer, _ = await written_phone(client, factory, tmp_path / "w.db", 20)
-    made: list[int] = []
-    deflate = scans.deflate_in_threads
-
-    async def counted(raw):
-        made.append(len(raw))
-        return await deflate(raw)
-
-    monkeypatch.setattr(scans, "deflate_in_threads", counted)
     monkeypatch.setattr(scans, "SPLIT", 1)
     kept = set(scans._pages)
     # One page for the whole snapshot: it reaches the official's own tables (conflicts), so it is
