@@ -7,7 +7,6 @@ CRC-32 and length of the whole, worked out from each part's own without reading 
 
 from __future__ import annotations
 
-import asyncio
 import struct
 import zlib
 from collections.abc import Sequence
@@ -27,37 +26,8 @@ class Deflated:
 
 
 def deflate(raw: bytes, level: int = LEVEL) -> Deflated:
-    return Deflated(_stream(raw, level), zlib.crc32(raw), len(raw))
-
-
-WINDOW = 32 * 1024  # how far back deflate refers
-SPLIT = 256 * 1024  # shorter parts are compressed in one go
-
-
-async def deflate_in_threads(raw: bytes, level: int = LEVEL) -> Deflated:
-    """:func:`deflate`, off the event loop, a long part in two halves on two threads: the second
-    half is compressed with the last 32 KB before it as its dictionary, so it goes on the first's
-    stream (as pigz does) — about as small as one pass, in about half the time when a core is free."""
-    if len(raw) < SPLIT:
-        return await asyncio.to_thread(deflate, raw, level)
-    view = memoryview(raw)
-    half = len(raw) // 2
-    first, second = await asyncio.gather(
-        asyncio.to_thread(_stream, view[:half], level),
-        asyncio.to_thread(_stream, view[half:], level, bytes(view[half - WINDOW : half])),
-    )
-    return Deflated(first + second, zlib.crc32(raw), len(raw))
-
-
-def _stream(raw: bytes | memoryview, level: int, before: bytes = b"") -> bytes:
-    """Raw deflate ended by a full flush; ``before``: the bytes just ahead of ``raw`` in the
-    stream it continues, which it may refer to."""
-    compressor = (
-        zlib.compressobj(level, zlib.DEFLATED, -15, zdict=before)
-        if before
-        else zlib.compressobj(level, zlib.DEFLATED, -15)
-    )
-    return compressor.compress(raw) + compressor.flush(zlib.Z_FULL_FLUSH)
+    compressor = zlib.compressobj(level, zlib.DEFLATED, -15)
+    return Deflated(compressor.compress(raw) + compressor.flush(zlib.Z_FULL_FLUSH), zlib.crc32(raw), len(raw))
 
 
 def gzip_of(parts: Sequence[bytes | Deflated]) -> bytes:

@@ -28,7 +28,7 @@ import msgspec
 
 from backend.core.accounts.permissions import Actor
 from backend.lib.errors import BadRequest
-from backend.lib.gzip_parts import SPLIT, Deflated, deflate_in_threads
+from backend.lib.gzip_parts import Deflated, deflate
 from backend.lib.recent import keep, recall
 from backend.runtime import Runtime
 from backend.sync import listings
@@ -178,7 +178,7 @@ async def page(
                     continue  # deleted since the ids were read; a pull will say so
                 size = len(wire) + 1
                 if changes and used + size > max_bytes:
-                    return await _finish(
+                    return _finish(
                         start, ScanPage(changes=changes, state=state, done=False, bytes=used), shared
                     )
                 changes.append(wire)
@@ -190,17 +190,14 @@ async def page(
         # Read after every id set of the scan: any row that left the old scope after its table's
         # ids were read did so in a change at or below this mark.
         state.wide_until = await high_water(rt)
-    return await _finish(start, ScanPage(changes=changes, state=state, done=True, bytes=used), shared)
+    return _finish(start, ScanPage(changes=changes, state=state, done=True, bytes=used), shared)
 
 
-async def _finish(start: tuple[str, str, int, int, str, int], page: ScanPage, shared: bool) -> ScanPage:
-    """Keep a page made of shared listings only, compressed, for the scope's next phones. A long
-    page of this phone's own is compressed here too, off the event loop, but not kept."""
+def _finish(start: tuple[str, str, int, int, str, int], page: ScanPage, shared: bool) -> ScanPage:
+    """Keep a page made of shared listings only, compressed, for the scope's next phones."""
     if shared and page.changes:
-        page.packed = await deflate_in_threads(b",".join(page.changes))
+        page.packed = deflate(b",".join(page.changes))
         keep(_pages, start, _copy(page), PAGES_KEPT)
-    elif page.bytes >= SPLIT:
-        page.packed = await deflate_in_threads(b",".join(page.changes))
     return page
 
 

@@ -11,7 +11,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from backend.lib import gzip_parts
-from backend.lib.gzip_parts import deflate, deflate_in_threads, gzip_of
+from backend.lib.gzip_parts import deflate, gzip_of
 
 
 @settings(max_examples=60, deadline=None)
@@ -44,23 +44,3 @@ def test_a_part_compressed_once_is_as_small_as_compressing_it_with_the_rest():
     rows_bytes = rows.encode()
     together = len(gzip.compress(b"{" + rows_bytes + b"}", 6))
     assert len(gzip_of([b"{", deflate(rows_bytes), b"}"])) <= together + 64
-
-
-async def test_a_long_part_compressed_on_two_threads_is_one_stream_as_small_as_one_pass():
-    rows = ",".join(
-        f'{{"t":"notice","id":"{i:08x}","v":{i},"f":{{"title":"Tiêm chủng đợt {i}","body":"Trạm y tế xã"}}}}'
-        for i in range(12000)
-    ).encode()
-    assert len(rows) > gzip_parts.SPLIT
-    split = await deflate_in_threads(rows)
-    whole = deflate(rows)
-    assert (split.crc, split.size) == (whole.crc, whole.size)
-    assert len(split.data) <= len(whole.data) * 1.01
-    # The second half refers back into the first: smaller than two halves compressed apart.
-    half = len(rows) // 2
-    apart = gzip_parts._stream(rows[:half], 6) + gzip_parts._stream(rows[half:], 6)
-    assert len(split.data) < len(apart)
-    body = gzip_of([b"[", split, b"]"])
-    assert gzip.decompress(body) == b"[" + rows + b"]"
-    small = await deflate_in_threads(rows[:1000])
-    assert small == deflate(rows[:1000])

@@ -23,13 +23,8 @@ def clock() -> FakeClock:
 def made(monkeypatch) -> list[int]:
     """The length of every page compressed by scans from now on."""
     lengths: list[int] = []
-    deflate = scans.deflate_in_threads
-
-    async def counted(raw):
-        lengths.append(len(raw))
-        return await deflate(raw)
-
-    monkeypatch.setattr(scans, "deflate_in_threads", counted)
+    deflate = scans.deflate
+    monkeypatch.setattr(scans, "deflate", lambda raw: lengths.append(len(raw)) or deflate(raw))
     return lengths
 
 
@@ -196,19 +191,3 @@ async def test_a_first_login_reads_the_notices_once_for_all_its_pages(
     assert (await second.sync()).requests == report.requests
     assert second.rows("notice") == writer.rows("notice")
     assert len([s for s in statements if 'FROM "notice"' in s]) > 3
-
-
-async def test_a_long_page_not_shared_is_compressed_off_the_event_loop_and_not_kept(
-    client, factory, tmp_path, monkeypatch, made
-):
-    writer, _ = await written_phone(client, factory, tmp_path / "w.db", 20)
-    monkeypatch.setattr(scans, "SPLIT", 1)
-    kept = set(scans._pages)
-    # One page for the whole snapshot: it reaches the official's own tables (conflicts), so it is
-    # this phone's alone.
-    first = await commune_phone(client, factory, tmp_path / "a.db", page_bytes=1024 * 1024)
-    report = await first.sync()
-    assert report.requests == 1
-    assert len(made) == 1
-    assert set(scans._pages) == kept
-    assert first.rows("notice") == writer.rows("notice")
