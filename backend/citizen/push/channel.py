@@ -31,7 +31,7 @@ from backend.adapters.push import (
     WebPushTarget,
     send_each,
 )
-from backend.citizen.push import deliveries
+from backend.citizen.push import deliveries, outcomes
 from backend.citizen.push.deliveries import Row
 from backend.citizen.push.services import vapid_keys
 from backend.core.notices.tables import Notice, NoticeTarget
@@ -178,13 +178,13 @@ class FanOut:
         # SQLite: ~12 µs more CPU a message, most of it in the encryption), more than the wait.
         # A sent page's outcomes are written together with the next claim (on SQLite one
         # transaction, the outcomes first): one database round a page instead of three.
-        done: deliveries.Outcomes | None = None
+        done: outcomes.Outcomes | None = None
         try:
             while True:
                 ttl = ttl_for(self.notice, self.event, rt.clock.now())
                 if ttl is None:
                     if done is not None:
-                        await asyncio.shield(deliveries.write(rt, done))
+                        await asyncio.shield(outcomes.write(rt, done))
                         done = None
                     await deliveries.skip_open(rt, self.notice_id, self.event, "validity ended")
                     break
@@ -206,7 +206,7 @@ class FanOut:
                 # Stopped between a page and the next claim (the claim failed, or the worker is
                 # being cancelled): the page's outcomes are still written, or it would be sent again.
                 try:
-                    await asyncio.shield(deliveries.write(rt, done))
+                    await asyncio.shield(outcomes.write(rt, done))
                 except Exception:
                     log.exception("push fan-out of %s: outcomes of a sent page not written", self.notice_id)
             for sender in (self.webpush, self.fcm):
@@ -221,7 +221,7 @@ class FanOut:
                 "push deliveries held by another fan-out", deliveries.SENDING_LEASE.total_seconds()
             )
 
-    async def _page(self, rows: list[Row], options: PushOptions) -> deliveries.Outcomes:
+    async def _page(self, rows: list[Row], options: PushOptions) -> outcomes.Outcomes:
         """Send a page; its outcomes, for the caller to write with the next claim. A page that
         fails or is cancelled midway has what it got written here, before the error goes on."""
         results: dict[int, SendResult] = {}
@@ -240,7 +240,7 @@ class FanOut:
                 self._send_web(web, options, results, started), self._send_fcm(fcm, options, results)
             )
         except BaseException:
-            await asyncio.shield(deliveries.record(self.rt, rows, results, started, final=self.final))
+            await asyncio.shield(outcomes.record(self.rt, rows, results, started, final=self.final))
             raise
         finally:
             for result in results.values():
@@ -248,7 +248,7 @@ class FanOut:
                     self.retries += 1
                     if result.retry_after is not None:
                         self.retry_after.append(result.retry_after)
-        return deliveries.outcomes(rows, results, started, final=self.final, now=self.rt.clock.now())
+        return outcomes.of_page(rows, results, started, final=self.final, now=self.rt.clock.now())
 
     async def _send_web(
         self, rows: list[Row], options: PushOptions, results: dict[int, SendResult], started: set[int]

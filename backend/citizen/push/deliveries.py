@@ -19,19 +19,16 @@ import asyncio
 import functools
 import sqlite3
 import uuid
-from collections.abc import Iterable, Sequence
 from datetime import datetime, timedelta
-from typing import Any, NamedTuple
+from typing import NamedTuple
 
-from backend.adapters.push import SendResult
+from backend.citizen.push.outcomes import Outcomes, write, write_sqlite
 from backend.citizen.subscriptions.services import subscribers_query
 from backend.runtime import Runtime
 
-CHUNK = 500
 SENDING_LEASE = timedelta(seconds=120)
 OPEN_STATES = ("pending", "sending", "retry")
 CLAIMABLE = "(\"status\" IN ('pending', 'retry') OR (\"status\" = 'sending' AND \"claimed_at\" < {}))"
-STATUS_FOR = {"sent": "sent", "gone": "pruned", "retry": "retry", "failed": "failed", "skipped": "skipped"}
 
 
 class Row(NamedTuple):
@@ -49,11 +46,6 @@ class Row(NamedTuple):
 
 # A page's rows are made from the driver's tuples in C, without a Python call per row.
 _as_row = functools.partial(tuple.__new__, Row)
-
-
-def chunks(items: Sequence[Any], size: int = CHUNK) -> Iterable[Sequence[Any]]:
-    for start in range(0, len(items), size):
-        yield items[start : start + size]
 
 
 async def planned(rt: Runtime, notice_id: uuid.UUID, event: str) -> bool:
@@ -210,54 +202,6 @@ def _claim_sqlite(
     return list(map(_as_row, found)), last
 
 
-class Outcomes(NamedTuple):
-    """A page's outcomes as writes: (status, http status, error, done at, ids) groups, the rows
-    never started (back to pending) and (at, reason, delivery id) of registrations to prune."""
-
-    updates: list[tuple[str, int | None, str, datetime | None, list[int]]]
-    unstarted: list[int]
-    pruned: list[tuple[datetime, str, int]]
-
-
-def outcomes(
-    rows: Sequence[Row], results: dict[int, SendResult], started: set[int], *, final: bool, now: datetime
-) -> Outcomes:
-    """Each row's outcome; rows never started go back to pending, in-flight ones stay claimed."""
-    groups: dict[tuple[str, int | None, str], list[int]] = {}
-    gone: dict[int, str] = {}
-    unstarted: list[int] = []
-    for row in rows:
-        result = results.get(row.id)
-        if result is None:
-            if row.id not in started:
-                unstarted.append(row.id)
-            continue
-        status = STATUS_FOR[result.outcome]
-        error = result.error
-        if status == "retry" and final:
-            status, error = "failed", f"gave up after repeated retries: {error}"
-        groups.setdefault((status, result.status, error[:255]), []).append(row.id)
-        if status == "pruned":
-            gone[row.id] = f"gone: HTTP {result.status}" if result.status else "gone"
-    updates = [
-        (status, http_status, error, now if status != "retry" else None, ids)
-        for (status, http_status, error), ids in groups.items()
-    ]
-    return Outcomes(updates, unstarted, [(now, reason, delivery_id) for delivery_id, reason in gone.items()])
-
-
-async def record(
-    rt: Runtime,
-    rows: Sequence[Row],
-    results: dict[int, SendResult],
-    started: set[int],
-    *,
-    final: bool,
-) -> None:
-    """Write each outcome; rows never started go back to pending, in-flight ones stay claimed."""
-    await write(rt, outcomes(rows, results, started, final=final, now=rt.clock.now()))
-
-
 async def record_and_claim(
     rt: Runtime,
     notice_id: uuid.UUID,
@@ -283,7 +227,7 @@ async def record_and_claim(
 
         def work(c: sqlite3.Connection) -> tuple[str | None, list[Row], int]:
             if done is not None:
-                _write_sqlite(c, done)
+                write_sqlite(c, done)
             status = None
             if published_only:
                 found = c.execute('SELECT "status" FROM "notice" WHERE "id" = ?', (notice_id,)).fetchone()
@@ -301,58 +245,6 @@ async def record_and_claim(
         return status, [], after_id
     rows, last = await claim(rt, notice_id, event, after_id, limit)
     return status, rows, last
-
-
-PRUNE_SQL = (
-    'UPDATE "push_registration" SET "pruned_at" = {}, "pruned_reason" = {} '
-    'WHERE "id" = (SELECT "registration" FROM "push_delivery" WHERE "id" = {}) AND "pruned_at" IS NULL'
-)
-
-
-def _write_sqlite(c: sqlite3.Connection, done: Outcomes) -> None:
-    for status, http_status, error, done_at, ids in done.updates:
-        for part in chunks(ids):
-            c.execute(
-                'UPDATE "push_delivery" SET "status" = ?, "http_status" = ?, "error" = ?, '
-                f'"done_at" = ? WHERE "id" IN ({", ".join("?" * len(part))}) AND "status" = \'sending\'',
-                (status, http_status, error, done_at, *part),
-            )
-    for part in chunks(done.unstarted):
-        c.execute(
-            'UPDATE "push_delivery" SET "status" = \'pending\', "claimed_at" = NULL '
-            f'WHERE "id" IN ({", ".join("?" * len(part))}) AND "status" = \'sending\'',
-            tuple(part),
-        )
-    if done.pruned:
-        c.executemany(PRUNE_SQL.replace("{}", "?"), done.pruned)
-
-
-async def write(rt: Runtime, done: Outcomes) -> None:
-    """Outcomes in one transaction; only rows still ``sending`` change, so a row another fan-out
-    took over after a lease ran out is left alone (and writing the same outcomes twice is
-    harmless). A pruned delivery's registration is pruned with it."""
-    if rt.db.dialect == "sqlite":
-        await rt.db.sqlite_batch(lambda c: _write_sqlite(c, done))
-        return
-    async with rt.db.transaction():
-        for status, http_status, error, done_at, ids in done.updates:
-            await rt.db.execute(
-                'UPDATE "push_delivery" SET "status" = {}, "http_status" = {}, "error" = {}, "done_at" = {} '
-                'WHERE "id" = ANY({}::bigint[]) AND "status" = \'sending\'',
-                status,
-                http_status,
-                error,
-                done_at,
-                ids,
-            )
-        if done.unstarted:
-            await rt.db.execute(
-                'UPDATE "push_delivery" SET "status" = \'pending\', "claimed_at" = NULL '
-                'WHERE "id" = ANY({}::bigint[]) AND "status" = \'sending\'',
-                done.unstarted,
-            )
-        for args in done.pruned:
-            await rt.db.execute(PRUNE_SQL, *args)
 
 
 async def open_count(rt: Runtime, notice_id: uuid.UUID, event: str) -> int:
