@@ -4,7 +4,7 @@ The phone's store is a SQLite file (``--db``, default ``./official.db``); everyt
 ``sync`` and ``upload`` works without a connection. Examples::
 
     python -m mobile_client_py official login demo.canbo
-    python -m mobile_client_py official notice-new --title "Lịch tiêm chủng" --body "…" --area 38001
+    python -m mobile_client_py official notice-new --title "Lịch tiêm chủng" --body "…" --area 38001 --category health
     python -m mobile_client_py official feedback-new --area 38001-01 --category health --text "…"
     python -m mobile_client_py official sync
     python -m mobile_client_py official conflicts
@@ -44,7 +44,7 @@ def add_parser(sub: Any, name: str) -> None:
     new.add_argument("--title", required=True)
     new.add_argument("--body", required=True)
     new.add_argument("--area", action="append", required=True, help="target area code (repeatable)")
-    new.add_argument("--category", default="other")
+    new.add_argument("--category", required=True, help="a notice category code (health, local_admin, …)")
     new.add_argument("--priority", default="normal", choices=["normal", "priority", "emergency"])
     edit = cmds.add_parser("notice-edit", help="edit a draft offline")
     edit.add_argument("id")
