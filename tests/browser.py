@@ -19,7 +19,11 @@ from typing import Any
 
 import httpx
 from selenium import webdriver
-from selenium.common.exceptions import NoSuchElementException, StaleElementReferenceException
+from selenium.common.exceptions import (
+    NoSuchElementException,
+    StaleElementReferenceException,
+    WebDriverException,
+)
 from selenium.webdriver.chrome.service import Service
 from selenium.webdriver.support.ui import WebDriverWait
 
@@ -120,7 +124,18 @@ def chromium(language: str = "vi-VN,vi") -> Iterator[webdriver.Chrome]:
 
 def wait(driver: webdriver.Chrome, condition: Callable[[webdriver.Chrome], Any]) -> Any:
     """Until ``condition`` holds. A page that reloads after a form post replaces its elements, so
-    an element found just before the reload is stale by the time it is read: look again."""
+    an element found just before the reload is stale by the time it is read: look again. Chromium
+    says so as a stale element, or — when the reload lands between finding and reading — as an
+    inspector error that the node "does not belong to the document"."""
+
+    def attempt(d: webdriver.Chrome) -> Any:
+        try:
+            return condition(d)
+        except WebDriverException as exc:
+            if "does not belong to the document" in (exc.msg or ""):
+                return False
+            raise
+
     return WebDriverWait(
         driver, WAIT_SECONDS, ignored_exceptions=(NoSuchElementException, StaleElementReferenceException)
-    ).until(condition)
+    ).until(attempt)
