@@ -85,16 +85,8 @@ async def plan_published(
     await rt.db.execute(sql, *values)
 
 
-async def notice_status(rt: Runtime, notice_id: uuid.UUID) -> str | None:
-    """The notice's status, read between pages (on SQLite :func:`record_and_claim` reads it in its
-    transaction). On SQLite through the fan-out's kept-open connection: a Piccolo query opens a
-    connection (and its thread) every time."""
-    sql = 'SELECT "status" FROM "notice" WHERE "id" = {}'
-    if rt.db.dialect == "sqlite":
-        found = await rt.db.sqlite_batch(lambda c: c.execute(sql.replace("{}", "?"), (notice_id,)).fetchone())
-        return None if found is None else str(found[0])
-    value = await rt.db.fetchval(sql, notice_id)
-    return None if value is None else str(value)
+# The notice's status, read before each page is claimed (on SQLite in the claim's transaction).
+_STATUS_SQL = 'SELECT "status" FROM "notice" WHERE "id" = {}'
 
 
 async def plan_withdrawn(rt: Runtime, notice_id: uuid.UUID) -> None:
@@ -230,7 +222,7 @@ async def record_and_claim(
                 write_sqlite(c, done)
             status = None
             if published_only:
-                found = c.execute('SELECT "status" FROM "notice" WHERE "id" = ?', (notice_id,)).fetchone()
+                found = c.execute(_STATUS_SQL.replace("{}", "?"), (notice_id,)).fetchone()
                 status = None if found is None else str(found[0])
                 if status != "published":
                     return status, [], after_id
@@ -240,9 +232,12 @@ async def record_and_claim(
         return await rt.db.sqlite_batch(work)
     if done is not None:
         await asyncio.shield(write(rt, done))
-    status = await notice_status(rt, notice_id) if published_only else None
-    if published_only and status != "published":
-        return status, [], after_id
+    status = None
+    if published_only:
+        value = await rt.db.fetchval(_STATUS_SQL, notice_id)
+        status = None if value is None else str(value)
+        if status != "published":
+            return status, [], after_id
     rows, last = await claim(rt, notice_id, event, after_id, limit)
     return status, rows, last
 
